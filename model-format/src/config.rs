@@ -1,0 +1,254 @@
+//! Architecture descriptions: the DeiT/ViT presets and the tensors each one owns.
+//!
+//! A config is plain data (serialised into the model file's metadata), so the file
+//! layer can validate a file without building any Burn module.
+
+use serde::{Deserialize, Serialize};
+
+/// Hyper-parameters of a DeiT / ViT classifier (class token, no distillation token).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct VitConfig {
+    /// Preset name (for example `deit_tiny_patch16_224`) or `custom`.
+    pub name: String,
+    pub image_size: usize,
+    pub patch_size: usize,
+    pub in_channels: usize,
+    pub embed_dim: usize,
+    pub depth: usize,
+    pub num_heads: usize,
+    /// Hidden width of each block's MLP (timm: `embed_dim * mlp_ratio`).
+    pub mlp_hidden_dim: usize,
+    pub num_classes: usize,
+    /// LayerNorm epsilon; timm's DeiT uses 1e-6 (Burn's default is 1e-5).
+    pub layer_norm_eps: f64,
+}
+
+/// The presets a user can name on the command line.
+pub const PRESET_NAMES: [&str; 3] = [
+    "deit_tiny_patch16_224",
+    "deit_small_patch16_224",
+    "deit_base_patch16_224",
+];
+
+impl VitConfig {
+    /// A DeiT preset by its timm name, with `num_classes` outputs.
+    pub fn preset(name: &str, num_classes: usize) -> Option<Self> {
+        let (embed_dim, num_heads) = match name {
+            "deit_tiny_patch16_224" => (192, 3),
+            "deit_small_patch16_224" => (384, 6),
+            "deit_base_patch16_224" => (768, 12),
+            _ => return None,
+        };
+        Some(Self {
+            name: name.to_string(),
+            image_size: 224,
+            patch_size: 16,
+            in_channels: 3,
+            embed_dim,
+            depth: 12,
+            num_heads,
+            mlp_hidden_dim: embed_dim * 4,
+            num_classes,
+            layer_norm_eps: 1e-6,
+        })
+    }
+
+    /// A free configuration (for small test models); `mlp_hidden_dim` is 4x `embed_dim`.
+    pub fn custom(
+        image_size: usize,
+        patch_size: usize,
+        embed_dim: usize,
+        depth: usize,
+        num_heads: usize,
+        num_classes: usize,
+    ) -> Self {
+        Self {
+            name: "custom".to_string(),
+            image_size,
+            patch_size,
+            in_channels: 3,
+            embed_dim,
+            depth,
+            num_heads,
+            mlp_hidden_dim: embed_dim * 4,
+            num_classes,
+            layer_norm_eps: 1e-6,
+        }
+    }
+
+    /// Checks the numbers fit together; a model file with an inconsistent config is refused.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("image_size", self.image_size),
+            ("patch_size", self.patch_size),
+            ("in_channels", self.in_channels),
+            ("embed_dim", self.embed_dim),
+            ("depth", self.depth),
+            ("num_heads", self.num_heads),
+            ("mlp_hidden_dim", self.mlp_hidden_dim),
+            ("num_classes", self.num_classes),
+        ];
+        for (field, value) in positive {
+            if value == 0 {
+                return Err(format!("{field} must be positive"));
+            }
+        }
+        // Bounds keep a hostile file from asking for absurd allocations.
+        let limits = [
+            ("image_size", self.image_size, 4096),
+            ("in_channels", self.in_channels, 4),
+            ("embed_dim", self.embed_dim, 8192),
+            ("depth", self.depth, 128),
+            ("num_heads", self.num_heads, 128),
+            ("mlp_hidden_dim", self.mlp_hidden_dim, 65536),
+            ("num_classes", self.num_classes, 100_000),
+        ];
+        for (field, value, max) in limits {
+            if value > max {
+                return Err(format!("{field} = {value} exceeds the limit {max}"));
+            }
+        }
+        if self.image_size % self.patch_size != 0 {
+            return Err(format!(
+                "image_size {} is not a multiple of patch_size {}",
+                self.image_size, self.patch_size
+            ));
+        }
+        if self.embed_dim % self.num_heads != 0 {
+            return Err(format!(
+                "embed_dim {} is not a multiple of num_heads {}",
+                self.embed_dim, self.num_heads
+            ));
+        }
+        if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps < 1.0) {
+            return Err(format!("layer_norm_eps {} is out of range", self.layer_norm_eps));
+        }
+        Ok(())
+    }
+
+    pub fn head_dim(&self) -> usize {
+        self.embed_dim / self.num_heads
+    }
+
+    /// Patches along one side of the input.
+    pub fn grid_size(&self) -> usize {
+        self.image_size / self.patch_size
+    }
+
+    /// Tokens per image: the patches and the class token.
+    pub fn num_tokens(&self) -> usize {
+        self.grid_size() * self.grid_size() + 1
+    }
+
+    /// Every tensor of the model with its shape, named and laid out as in timm's state dict
+    /// (`Linear` weights are `[out, in]`, the patch embedding is a `[D, C, P, P]` convolution).
+    pub fn tensor_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        let d = self.embed_dim;
+        let h = self.mlp_hidden_dim;
+        let p = self.patch_size;
+        let mut shapes = vec![
+            ("cls_token".to_string(), vec![1, 1, d]),
+            ("pos_embed".to_string(), vec![1, self.num_tokens(), d]),
+            (
+                "patch_embed.proj.weight".to_string(),
+                vec![d, self.in_channels, p, p],
+            ),
+            ("patch_embed.proj.bias".to_string(), vec![d]),
+        ];
+        for i in 0..self.depth {
+            let b = format!("blocks.{i}");
+            shapes.extend([
+                (format!("{b}.norm1.weight"), vec![d]),
+                (format!("{b}.norm1.bias"), vec![d]),
+                (format!("{b}.attn.qkv.weight"), vec![3 * d, d]),
+                (format!("{b}.attn.qkv.bias"), vec![3 * d]),
+                (format!("{b}.attn.proj.weight"), vec![d, d]),
+                (format!("{b}.attn.proj.bias"), vec![d]),
+                (format!("{b}.norm2.weight"), vec![d]),
+                (format!("{b}.norm2.bias"), vec![d]),
+                (format!("{b}.mlp.fc1.weight"), vec![h, d]),
+                (format!("{b}.mlp.fc1.bias"), vec![h]),
+                (format!("{b}.mlp.fc2.weight"), vec![d, h]),
+                (format!("{b}.mlp.fc2.bias"), vec![d]),
+            ]);
+        }
+        shapes.extend([
+            ("norm.weight".to_string(), vec![d]),
+            ("norm.bias".to_string(), vec![d]),
+            ("head.weight".to_string(), vec![self.num_classes, d]),
+            ("head.bias".to_string(), vec![self.num_classes]),
+        ]);
+        shapes
+    }
+
+    /// Number of learned parameters.
+    pub fn num_params(&self) -> usize {
+        self.tensor_shapes()
+            .iter()
+            .map(|(_, shape)| shape.iter().product::<usize>())
+            .sum()
+    }
+}
+
+/// The network a model file holds. Tagged so that later families (the MTCNN nets) fit in.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "family", rename_all = "snake_case")]
+pub enum Architecture {
+    Vit(VitConfig),
+}
+
+impl Architecture {
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            Architecture::Vit(config) => config.validate(),
+        }
+    }
+
+    pub fn tensor_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        match self {
+            Architecture::Vit(config) => config.tensor_shapes(),
+        }
+    }
+
+    /// Whether a tensor is a weight matrix (quantised to int8 per output channel) rather than
+    /// a bias, a norm or an embedding (kept in f32 even in int8 files: small and sensitive).
+    pub fn is_quantisable(&self, name: &str, shape: &[usize]) -> bool {
+        match self {
+            Architecture::Vit(_) => shape.len() >= 2 && name.ends_with(".weight"),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Architecture::Vit(config) => &config.name,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preset_parameter_counts_match_timm() {
+        // timm's counts with a 2-class head.
+        let tiny = VitConfig::preset("deit_tiny_patch16_224", 2).unwrap();
+        assert_eq!(tiny.num_params(), 5_524_802);
+        let base = VitConfig::preset("deit_base_patch16_224", 2).unwrap();
+        assert_eq!(base.num_params(), 85_800_194);
+        let small = VitConfig::preset("deit_small_patch16_224", 1000).unwrap();
+        assert_eq!(small.num_params(), 22_050_664);
+    }
+
+    #[test]
+    fn validate_rejects_inconsistent_configs() {
+        let mut config = VitConfig::custom(32, 8, 48, 2, 3, 2);
+        assert!(config.validate().is_ok());
+        config.image_size = 30;
+        assert!(config.validate().unwrap_err().contains("multiple of patch_size"));
+        let mut config = VitConfig::custom(32, 8, 48, 2, 5, 2);
+        assert!(config.validate().unwrap_err().contains("num_heads"));
+        config.num_heads = 0;
+        assert!(config.validate().unwrap_err().contains("positive"));
+    }
+}

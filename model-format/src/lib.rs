@@ -1,0 +1,16 @@
+//! The pieces of HaTFAS that both the native trainer and the browser page need, written
+//! once: the networks (DeiT/ViT as Burn modules), the preprocessing from an image to the
+//! model input, and the model file (a safetensors container with JSON metadata).
+//!
+//! The crate does no I/O beyond bytes in and bytes out (plus a path helper), and runs on
+//! whatever Burn `Device` it is given, so it compiles for `wasm32-unknown-unknown`.
+
+pub mod config;
+pub mod file;
+pub mod metadata;
+pub mod preprocess;
+pub mod vit;
+
+pub use config::{Architecture, PRESET_NAMES, VitConfig};
+pub use file::{FileError, ModelFile, WeightTensor, Weights};
+pub use metadata::{CLASSES, FORMAT_VERSION, Interpolation, Metadata, Preprocessing, Provenance, StorageDtype};

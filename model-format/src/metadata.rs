@@ -1,0 +1,200 @@
+//! The JSON metadata of a model file: everything needed to run the model without
+//! outside knowledge (architecture, preprocessing, classes, threshold, provenance).
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Architecture;
+
+/// Version of the model file format this build writes. Files with a newer version are
+/// refused (their meaning may have changed); older versions stay readable.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Class order of every liveness model: index 0 is an attack, index 1 a live face
+/// (alphabetical, as an image-folder loader sorts `attack` and `true`).
+pub const CLASSES: [&str; 2] = ["attack", "live"];
+
+/// How weights are stored in the file. Computation is always f32.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageDtype {
+    F32,
+    F16,
+    /// Weight matrices as int8 with one symmetric f32 scale per output channel;
+    /// biases, norms and embeddings stay f32.
+    Int8,
+}
+
+impl std::str::FromStr for StorageDtype {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "f32" => Ok(Self::F32),
+            "f16" => Ok(Self::F16),
+            "int8" => Ok(Self::Int8),
+            other => Err(format!("unknown dtype {other:?} (expected f32, f16 or int8)")),
+        }
+    }
+}
+
+impl std::fmt::Display for StorageDtype {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::F32 => "f32",
+            Self::F16 => "f16",
+            Self::Int8 => "int8",
+        })
+    }
+}
+
+/// Resampling filter of the resize step.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Interpolation {
+    Bicubic,
+}
+
+/// The evaluation transform: resize the shorter side, centre-crop, normalise.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Preprocessing {
+    /// Side of the square model input (the centre crop).
+    pub input_size: usize,
+    /// The shorter side is resized to this before cropping (timm: floor(input / 0.875)).
+    pub resize_shorter_to: usize,
+    pub interpolation: Interpolation,
+    /// Per-channel RGB mean and standard deviation of values in [0, 1].
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+}
+
+impl Preprocessing {
+    /// DeiT's evaluation transform for a model with `input_size` inputs (crop ratio 0.875,
+    /// bicubic, ImageNet statistics).
+    pub fn imagenet(input_size: usize) -> Self {
+        Self {
+            input_size,
+            resize_shorter_to: (input_size as f64 / 0.875).floor() as usize,
+            interpolation: Interpolation::Bicubic,
+            mean: [0.485, 0.456, 0.406],
+            std: [0.229, 0.224, 0.225],
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.input_size == 0 || self.input_size > 4096 {
+            return Err(format!("input_size {} is out of range", self.input_size));
+        }
+        if self.resize_shorter_to < self.input_size || self.resize_shorter_to > 8192 {
+            return Err(format!(
+                "resize_shorter_to {} must be between input_size {} and 8192",
+                self.resize_shorter_to, self.input_size
+            ));
+        }
+        if self.std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err("std values must be positive".into());
+        }
+        if self.mean.iter().any(|m| !m.is_finite()) {
+            return Err("mean values must be finite".into());
+        }
+        Ok(())
+    }
+}
+
+/// Where a model came from. Every field is optional: an imported checkpoint knows less
+/// than a model trained here.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Provenance {
+    /// The command line that produced the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Dataset description (path, manifest hash, protocol).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_revision: Option<String>,
+    /// Files this one was derived from (an imported checkpoint, the model an export read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// RFC 3339 time of writing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// Evaluation results (free-form JSON, for example `trainer eval`'s report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<serde_json::Value>,
+}
+
+/// Metadata of a model file.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Metadata {
+    pub format_version: u32,
+    pub architecture: Architecture,
+    pub preprocessing: Preprocessing,
+    /// Class names by output index.
+    pub classes: Vec<String>,
+    /// A face is called live when softmax(logits)[1] >= threshold.
+    pub threshold: f32,
+    /// How the weights are stored (set by the writer).
+    pub storage: StorageDtype,
+    #[serde(default)]
+    pub provenance: Provenance,
+}
+
+impl Metadata {
+    /// Metadata for a liveness ViT: ImageNet preprocessing at its input size, the class
+    /// order attack/live and the neutral threshold 0.5 (until a dev set calibrates it).
+    pub fn liveness(architecture: Architecture) -> Self {
+        let input_size = match &architecture {
+            Architecture::Vit(config) => config.image_size,
+        };
+        let num_classes = match &architecture {
+            Architecture::Vit(config) => config.num_classes,
+        };
+        let classes = if num_classes == 2 {
+            CLASSES.iter().map(|c| c.to_string()).collect()
+        } else {
+            (0..num_classes).map(|i| format!("class_{i}")).collect()
+        };
+        Self {
+            format_version: FORMAT_VERSION,
+            architecture,
+            preprocessing: Preprocessing::imagenet(input_size),
+            classes,
+            threshold: 0.5,
+            storage: StorageDtype::F32,
+            provenance: Provenance::default(),
+        }
+    }
+
+    /// Consistency of the fields among themselves (shapes are checked against the tensors
+    /// by the file reader).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.format_version > FORMAT_VERSION {
+            return Err(format!(
+                "format version {} is newer than this build understands ({}); update the software",
+                self.format_version, FORMAT_VERSION
+            ));
+        }
+        if self.format_version == 0 {
+            return Err("format version 0 is not valid".into());
+        }
+        self.architecture.validate()?;
+        self.preprocessing.validate()?;
+        let Architecture::Vit(config) = &self.architecture;
+        if self.preprocessing.input_size != config.image_size {
+            return Err(format!(
+                "preprocessing input_size {} differs from the model's image_size {}",
+                self.preprocessing.input_size, config.image_size
+            ));
+        }
+        if self.classes.len() != config.num_classes {
+            return Err(format!(
+                "{} class names for a model with {} outputs",
+                self.classes.len(),
+                config.num_classes
+            ));
+        }
+        if !(self.threshold.is_finite() && (0.0..=1.0).contains(&self.threshold)) {
+            return Err(format!("threshold {} is not in [0, 1]", self.threshold));
+        }
+        Ok(())
+    }
+}
