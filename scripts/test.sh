@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The project's test command (README, CI). Installs what it needs on a fresh machine
+# (the wasm32 target), then: formatting, the wasm32 build of the shared crate and the
+# page's crate, and every test of the workspace (release profile, shared with the main job).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "== installing the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+if ! cargo fmt --version >/dev/null 2>&1; then
+  rustup component add rustfmt
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+
+echo "== model-format and web for wasm32-unknown-unknown"
+cargo build --release --target wasm32-unknown-unknown -p model-format -p web
+
+echo "== cargo test --workspace --release"
+cargo test --workspace --release
