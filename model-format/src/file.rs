@@ -1,0 +1,1556 @@
+//! The model file: a safetensors container whose tensors carry timm's state-dict names and
+//! whose `__metadata__` holds the HaTFAS [`Metadata`] as JSON.
+//!
+//! Layout of `__metadata__` (a string map, as safetensors requires):
+//!
+//! * `format` = `"hatfas-model"`;
+//! * `format_version` = [`FORMAT_VERSION`] as a decimal string, checked before anything
+//!   else is interpreted, so that a newer file is refused as such even if its layout changed;
+//! * `metadata` = the JSON of [`Metadata`].
+//!
+//! Tensors are stored as F32, F16 or (for weight matrices of an int8 file) I8 with a
+//! companion F32 tensor `"{name}.qscale"` holding one symmetric scale per output channel
+//! (dimension 0). Readers accept F32, F16 and BF16 for any tensor and I8 only with a valid
+//! scale tensor, and always decode to f32.
+//!
+//! A damaged or hostile file never panics the reader, and nothing is allocated from a
+//! declared size that the input does not back: the header length is checked against the
+//! buffer, every data offset against the data section, shape products use checked
+//! arithmetic, and decoded data is at most four times the size of the input.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use half::{bf16, f16};
+use safetensors::{Dtype, SafeTensors};
+use serde_json::{Map, Value};
+
+use crate::metadata::{FORMAT_VERSION, Metadata, StorageDtype};
+
+/// Value of the `format` key in `__metadata__`.
+pub const FORMAT_NAME: &str = "hatfas-model";
+
+/// Largest model file [`ModelFile::read`] and [`ModelFile::from_bytes`] accept (2 GiB).
+/// The largest preset (DeiT-Base, f32) is about 350 MB.
+pub const MAX_FILE_BYTES: u64 = 2 << 30;
+
+/// Largest safetensors header accepted (16 MiB). Ours are a few tens of kilobytes; the
+/// safetensors crate itself allows 100 MB.
+pub const MAX_HEADER_BYTES: u64 = 16 << 20;
+
+/// Suffix of the per-output-channel scale tensor of an int8 tensor.
+pub const QSCALE_SUFFIX: &str = ".qscale";
+
+/// Origin used in errors of [`ModelFile::to_bytes`], which has no file name.
+const IN_MEMORY: &str = "<in-memory model>";
+
+/// One tensor in f32, timm layout, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightTensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+impl WeightTensor {
+    pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Self {
+        Self { shape, data }
+    }
+
+    /// Number of elements the shape describes, or `None` if the product overflows.
+    pub fn numel(&self) -> Option<usize> {
+        checked_numel(&self.shape)
+    }
+}
+
+/// The tensors of a model by timm state-dict name.
+pub type Weights = BTreeMap<String, WeightTensor>;
+
+/// A model: its metadata and its weights in f32.
+#[derive(Clone, Debug)]
+pub struct ModelFile {
+    pub metadata: Metadata,
+    pub weights: Weights,
+}
+
+/// An error naming the file (or URL) and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{origin}: {problem}")]
+pub struct FileError {
+    pub origin: String,
+    pub problem: Problem,
+}
+
+impl FileError {
+    pub fn new(origin: impl Into<String>, problem: Problem) -> Self {
+        Self {
+            origin: origin.into(),
+            problem,
+        }
+    }
+}
+
+/// What is wrong with a model file.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Problem {
+    #[error("the file is empty")]
+    Empty,
+    /// Reading or writing failed; the text says which and why.
+    #[error("{0}")]
+    Io(String),
+    #[error("the file is {size} bytes, more than the limit of {limit} bytes for a model file")]
+    TooLarge { size: u64, limit: u64 },
+    /// The safetensors container is damaged (truncated, absurd header length, header not
+    /// JSON, offsets past the end or not covering the data, ...).
+    #[error("not a valid safetensors file: {0}")]
+    Container(String),
+    /// A safetensors file whose `__metadata__` names another format (for example a plain
+    /// PyTorch checkpoint saved with `{"format": "pt"}`).
+    #[error(
+        "not a HaTFAS model file: the safetensors metadata says format {format:?}, expected \
+         \"hatfas-model\" (a plain checkpoint has to be imported first)"
+    )]
+    NotAModelFile { format: String },
+    #[error(
+        "no HaTFAS metadata: the safetensors `__metadata__` needs the keys `format`, \
+         `format_version` and `metadata` (a plain checkpoint has to be imported first)"
+    )]
+    MissingMetadata,
+    #[error("bad metadata: {0}")]
+    BadMetadata(String),
+    #[error(
+        "model file format version {found} is newer than this build supports ({supported}); \
+         update the software"
+    )]
+    NewerVersion { found: u64, supported: u32 },
+    #[error(
+        "tensor `{tensor}` has dtype {dtype}, which a model file cannot hold (F32, F16, BF16, \
+         or I8 with scales)"
+    )]
+    UnknownDtype { tensor: String, dtype: String },
+    #[error("tensor `{tensor}` has shape {found:?}, expected {expected:?}")]
+    WrongShape {
+        tensor: String,
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
+    /// The shape and the number of values of an in-memory tensor disagree.
+    #[error("tensor `{tensor}` has {found} values, its shape needs {expected}")]
+    DataLength {
+        tensor: String,
+        expected: usize,
+        found: usize,
+    },
+    #[error("tensor `{0}` is missing")]
+    MissingTensor(String),
+    #[error("tensor `{0}` does not belong to this architecture")]
+    UnexpectedTensor(String),
+    #[error("tensor `{0}` holds NaN or infinite values")]
+    NonFinite(String),
+    /// The scales of an int8 tensor are missing, of the wrong shape or dtype, or not finite
+    /// and positive.
+    #[error("int8 tensor `{tensor}`: {problem}")]
+    BadScale { tensor: String, problem: String },
+    /// Values that the requested storage dtype cannot represent (f16 beyond +-65504).
+    #[error("tensor `{tensor}` has values outside the range of {dtype}")]
+    Unrepresentable { tensor: String, dtype: StorageDtype },
+}
+
+impl ModelFile {
+    /// Parses and validates a model file. `origin` (file name or URL) prefixes every error.
+    pub fn from_bytes(origin: &str, bytes: &[u8]) -> Result<Self, FileError> {
+        decode(bytes).map_err(|problem| FileError::new(origin, problem))
+    }
+
+    /// Reads and parses a model file; errors name the path. Files over
+    /// [`MAX_FILE_BYTES`] are refused before they are read.
+    pub fn read(path: impl AsRef<Path>) -> Result<Self, FileError> {
+        use std::io::Read;
+        let path = path.as_ref();
+        let origin = path.display().to_string();
+        let io = |what: &str, e: std::io::Error| {
+            FileError::new(origin.clone(), Problem::Io(format!("cannot {what}: {e}")))
+        };
+        let file = std::fs::File::open(path).map_err(|e| io("open the file", e))?;
+        let size = file
+            .metadata()
+            .map_err(|e| io("read the file's size", e))?
+            .len();
+        if size > MAX_FILE_BYTES {
+            return Err(FileError::new(
+                origin,
+                Problem::TooLarge {
+                    size,
+                    limit: MAX_FILE_BYTES,
+                },
+            ));
+        }
+        // `size` fits: it is at most MAX_FILE_BYTES. Read at most one byte past the limit in
+        // case the file grows meanwhile.
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io("read the file", e))?;
+        Self::from_bytes(&origin, &bytes)
+    }
+
+    /// Serialises the model with `dtype` as storage (recorded in the metadata's `storage`).
+    /// Validates first, so a bad model is never written.
+    pub fn to_bytes(&self, dtype: StorageDtype) -> Result<Vec<u8>, FileError> {
+        self.encode(IN_MEMORY, dtype)
+    }
+
+    /// Writes the model atomically: a temporary file in the same directory, fsync, rename.
+    /// Errors name `path`.
+    pub fn write(&self, path: impl AsRef<Path>, dtype: StorageDtype) -> Result<(), FileError> {
+        let path = path.as_ref();
+        let origin = path.display().to_string();
+        let bytes = self.encode(&origin, dtype)?;
+        write_atomically(path, &bytes)
+            .map_err(|e| FileError::new(origin, Problem::Io(format!("cannot write: {e}"))))
+    }
+
+    /// Checks the metadata and that `weights` holds exactly the tensors of the architecture,
+    /// with their shapes, matching data lengths and finite values.
+    pub fn validate(&self, origin: &str) -> Result<(), FileError> {
+        self.check()
+            .map_err(|problem| FileError::new(origin, problem))
+    }
+
+    fn check(&self) -> Result<(), Problem> {
+        check_metadata(&self.metadata)?;
+        let expected = self.metadata.architecture.tensor_shapes();
+        for (name, shape) in &expected {
+            let tensor = self
+                .weights
+                .get(name)
+                .ok_or_else(|| Problem::MissingTensor(name.clone()))?;
+            if &tensor.shape != shape {
+                return Err(Problem::WrongShape {
+                    tensor: name.clone(),
+                    expected: shape.clone(),
+                    found: tensor.shape.clone(),
+                });
+            }
+            // The architecture was validated, so its shapes are bounded; be safe anyway.
+            let numel = checked_numel(shape).ok_or_else(|| Problem::WrongShape {
+                tensor: name.clone(),
+                expected: shape.clone(),
+                found: tensor.shape.clone(),
+            })?;
+            if tensor.data.len() != numel {
+                return Err(Problem::DataLength {
+                    tensor: name.clone(),
+                    expected: numel,
+                    found: tensor.data.len(),
+                });
+            }
+            if tensor.data.iter().any(|v| !v.is_finite()) {
+                return Err(Problem::NonFinite(name.clone()));
+            }
+        }
+        if self.weights.len() != expected.len() {
+            let known: BTreeSet<&str> = expected.iter().map(|(name, _)| name.as_str()).collect();
+            if let Some(name) = self.weights.keys().find(|n| !known.contains(n.as_str())) {
+                return Err(Problem::UnexpectedTensor(shown(name)));
+            }
+        }
+        Ok(())
+    }
+
+    fn encode(&self, origin: &str, dtype: StorageDtype) -> Result<Vec<u8>, FileError> {
+        self.validate(origin)?;
+        self.serialise(dtype)
+            .map_err(|problem| FileError::new(origin, problem))
+    }
+
+    /// Serialises without validating (the tests use it to build damaged files).
+    fn serialise(&self, dtype: StorageDtype) -> Result<Vec<u8>, Problem> {
+        let mut metadata = self.metadata.clone();
+        metadata.storage = dtype;
+        metadata.format_version = FORMAT_VERSION;
+        let json = serde_json::to_string(&metadata)
+            .map_err(|e| Problem::BadMetadata(format!("cannot serialise: {e}")))?;
+        let info = BTreeMap::from([
+            ("format".to_string(), FORMAT_NAME.to_string()),
+            ("format_version".to_string(), FORMAT_VERSION.to_string()),
+            ("metadata".to_string(), json),
+        ]);
+
+        let architecture = &self.metadata.architecture;
+        let mut entries = Vec::with_capacity(self.weights.len() * 2);
+        for (name, tensor) in &self.weights {
+            match dtype {
+                StorageDtype::F32 => entries.push(Entry::f32(name, tensor)),
+                StorageDtype::F16 => {
+                    let mut bytes = Vec::with_capacity(tensor.data.len() * 2);
+                    for &v in &tensor.data {
+                        let h = f16::from_f32(v);
+                        if !h.is_finite() {
+                            return Err(Problem::Unrepresentable {
+                                tensor: name.clone(),
+                                dtype,
+                            });
+                        }
+                        bytes.extend_from_slice(&h.to_bits().to_le_bytes());
+                    }
+                    entries.push(Entry {
+                        name: name.clone(),
+                        dtype: Stored::F16,
+                        shape: tensor.shape.clone(),
+                        bytes,
+                    });
+                }
+                StorageDtype::Int8 if architecture.is_quantisable(name, &tensor.shape) => {
+                    let (q, scales) = quantise(tensor);
+                    entries.push(Entry {
+                        name: name.clone(),
+                        dtype: Stored::I8,
+                        shape: tensor.shape.clone(),
+                        bytes: q.iter().map(|&v| v as u8).collect(),
+                    });
+                    entries.push(Entry::f32(
+                        &format!("{name}{QSCALE_SUFFIX}"),
+                        &WeightTensor::new(vec![scales.len()], scales),
+                    ));
+                }
+                StorageDtype::Int8 => entries.push(Entry::f32(name, tensor)),
+            }
+        }
+        assemble(&info, entries)
+    }
+}
+
+/// Quantises a tensor per output channel (dimension 0): `scale = max|w| / 127` (1 for an
+/// all-zero channel), `q = round(w / scale)` clamped to [-127, 127].
+fn quantise(tensor: &WeightTensor) -> (Vec<i8>, Vec<f32>) {
+    let rows = tensor.shape.first().copied().unwrap_or(0);
+    if rows == 0 || tensor.data.is_empty() {
+        return (Vec::new(), vec![1.0; rows]);
+    }
+    let cols = tensor.data.len() / rows;
+    let mut q = Vec::with_capacity(tensor.data.len());
+    let mut scales = Vec::with_capacity(rows);
+    for row in tensor.data.chunks(cols.max(1)) {
+        let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        // A tiny channel's scale must not underflow to zero (the reader wants it positive).
+        let scale = if max > 0.0 {
+            (max / 127.0).max(f32::MIN_POSITIVE)
+        } else {
+            1.0
+        };
+        q.extend(
+            row.iter()
+                .map(|&v| (v / scale).round().clamp(-127.0, 127.0) as i8),
+        );
+        scales.push(scale);
+    }
+    (q, scales)
+}
+
+/// A tensor dtype the model file understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Stored {
+    I8,
+    F16,
+    BF16,
+    F32,
+}
+
+impl Stored {
+    fn parse(name: &str) -> Option<Self> {
+        match name {
+            "F32" => Some(Self::F32),
+            "F16" => Some(Self::F16),
+            "BF16" => Some(Self::BF16),
+            "I8" => Some(Self::I8),
+            _ => None,
+        }
+    }
+
+    fn from_dtype(dtype: Dtype) -> Option<Self> {
+        match dtype {
+            Dtype::F32 => Some(Self::F32),
+            Dtype::F16 => Some(Self::F16),
+            Dtype::BF16 => Some(Self::BF16),
+            Dtype::I8 => Some(Self::I8),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::F32 => "F32",
+            Self::F16 => "F16",
+            Self::BF16 => "BF16",
+            Self::I8 => "I8",
+        }
+    }
+
+    fn size(self) -> usize {
+        match self {
+            Self::F32 => 4,
+            Self::F16 | Self::BF16 => 2,
+            Self::I8 => 1,
+        }
+    }
+}
+
+/// One tensor ready to be written.
+struct Entry {
+    name: String,
+    dtype: Stored,
+    shape: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+impl Entry {
+    fn f32(name: &str, tensor: &WeightTensor) -> Self {
+        Self {
+            name: name.to_string(),
+            dtype: Stored::F32,
+            shape: tensor.shape.clone(),
+            bytes: tensor.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        }
+    }
+}
+
+/// Writes the safetensors container. Written here rather than with `safetensors::serialize`
+/// because that takes the `__metadata__` as a `HashMap`, whose random order would make the
+/// bytes differ from run to run; the result is checked with the crate's own parser.
+fn assemble(info: &BTreeMap<String, String>, mut entries: Vec<Entry>) -> Result<Vec<u8>, Problem> {
+    // Wider dtypes first (as safetensors does), so every tensor is aligned to its element
+    // size given the 8-byte aligned start of the data section; then by name.
+    entries.sort_by(|a, b| {
+        b.dtype
+            .size()
+            .cmp(&a.dtype.size())
+            .then(a.name.cmp(&b.name))
+    });
+    let mut header = Map::new();
+    header.insert(
+        "__metadata__".to_string(),
+        Value::Object(
+            info.iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        ),
+    );
+    let mut offset = 0usize;
+    for entry in &entries {
+        let end = offset + entry.bytes.len();
+        header.insert(
+            entry.name.clone(),
+            serde_json::json!({
+                "dtype": entry.dtype.name(),
+                "shape": entry.shape,
+                "data_offsets": [offset, end],
+            }),
+        );
+        offset = end;
+    }
+    let mut header = serde_json::to_vec(&Value::Object(header))
+        .map_err(|e| Problem::Container(format!("cannot serialise the header: {e}")))?;
+    header.resize(header.len().next_multiple_of(8), b' ');
+
+    let mut out = Vec::with_capacity(8 + header.len() + offset);
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header);
+    for entry in &entries {
+        out.extend_from_slice(&entry.bytes);
+    }
+    SafeTensors::read_metadata(&out)
+        .map_err(|e| Problem::Container(format!("internal error, wrote an invalid file: {e}")))?;
+    Ok(out)
+}
+
+/// Parses a whole file.
+fn decode(bytes: &[u8]) -> Result<ModelFile, Problem> {
+    if bytes.is_empty() {
+        return Err(Problem::Empty);
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Problem::TooLarge {
+            size: bytes.len() as u64,
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    let (header, data_len) = parse_header(bytes)?;
+    let metadata = read_metadata(&header)?;
+    check_tensor_entries(&header, data_len)?;
+
+    // The crate's own checks: offsets contiguous, sizes matching shape and dtype, the data
+    // section fully covered.
+    let container =
+        SafeTensors::deserialize(bytes).map_err(|e| Problem::Container(e.to_string()))?;
+
+    // Structure first (names, shapes, dtypes, scales), so that nothing is decoded from a
+    // file that will be refused anyway.
+    let mut names: Vec<&str> = container.names();
+    names.sort_unstable();
+    let present: BTreeSet<&str> = names.iter().copied().collect();
+    let is_int8 = |name: &str| {
+        container
+            .tensor(name)
+            .is_ok_and(|view| view.dtype() == Dtype::I8)
+    };
+    let expected: BTreeMap<String, Vec<usize>> =
+        metadata.architecture.tensor_shapes().into_iter().collect();
+    for name in &names {
+        if let Some(base) = name.strip_suffix(QSCALE_SUFFIX)
+            && present.contains(base)
+            && is_int8(base)
+        {
+            continue;
+        }
+        if !expected.contains_key(*name) {
+            return Err(Problem::UnexpectedTensor(shown(name)));
+        }
+    }
+
+    let mut weights = Weights::new();
+    for (name, shape) in &expected {
+        let view = container
+            .tensor(name)
+            .map_err(|_| Problem::MissingTensor(name.clone()))?;
+        if view.shape() != shape.as_slice() {
+            return Err(Problem::WrongShape {
+                tensor: name.clone(),
+                expected: shape.clone(),
+                found: view.shape().to_vec(),
+            });
+        }
+        let stored = Stored::from_dtype(view.dtype()).ok_or_else(|| Problem::UnknownDtype {
+            tensor: name.clone(),
+            dtype: view.dtype().to_string(),
+        })?;
+        let data = if stored == Stored::I8 {
+            let scales = read_scales(&container, name, shape)?;
+            dequantise(view.data(), &scales)
+        } else {
+            decode_floats(stored, view.data())
+        };
+        if data.iter().any(|v| !v.is_finite()) {
+            return Err(Problem::NonFinite(name.clone()));
+        }
+        weights.insert(name.clone(), WeightTensor::new(shape.clone(), data));
+    }
+
+    let model = ModelFile { metadata, weights };
+    model.check()?;
+    Ok(model)
+}
+
+/// Reads the header JSON after checking the length prefix against the buffer; returns it
+/// with the length of the data section that follows.
+fn parse_header(bytes: &[u8]) -> Result<(Map<String, Value>, u64), Problem> {
+    let Some((prefix, rest)) = bytes.split_first_chunk::<8>() else {
+        return Err(Problem::Container(format!(
+            "{} bytes is shorter than the 8-byte header length: truncated",
+            bytes.len()
+        )));
+    };
+    let declared = u64::from_le_bytes(*prefix);
+    if declared > rest.len() as u64 {
+        return Err(Problem::Container(format!(
+            "the header length {declared} runs past the end of the file ({} bytes): truncated or \
+             not a safetensors file",
+            bytes.len()
+        )));
+    }
+    if declared > MAX_HEADER_BYTES {
+        return Err(Problem::Container(format!(
+            "header too large: {declared} bytes, the limit is {MAX_HEADER_BYTES}"
+        )));
+    }
+    // declared <= rest.len(), so it fits in usize.
+    let header = &rest[..declared as usize];
+    let value: Value = serde_json::from_slice(header)
+        .map_err(|e| Problem::Container(format!("the header is not valid JSON: {e}")))?;
+    let data_len = rest.len() as u64 - declared;
+    match value {
+        Value::Object(map) => Ok((map, data_len)),
+        _ => Err(Problem::Container("the header is not a JSON object".into())),
+    }
+}
+
+/// Reads the `__metadata__` map: the format name, then the version (before anything else,
+/// so a newer file is reported as such), then the metadata JSON.
+fn read_metadata(header: &Map<String, Value>) -> Result<Metadata, Problem> {
+    let info = match header.get("__metadata__") {
+        None => return Err(Problem::MissingMetadata),
+        Some(Value::Object(info)) => info,
+        Some(_) => {
+            return Err(Problem::Container(
+                "`__metadata__` is not a map of strings".into(),
+            ));
+        }
+    };
+    let text = |key: &str| -> Result<Option<&str>, Problem> {
+        match info.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(Problem::Container(format!(
+                "`__metadata__.{key}` is not a string"
+            ))),
+        }
+    };
+    let format = text("format")?.ok_or(Problem::MissingMetadata)?;
+    if format != FORMAT_NAME {
+        return Err(Problem::NotAModelFile {
+            format: shown(format),
+        });
+    }
+    let version_text = text("format_version")?.ok_or(Problem::MissingMetadata)?;
+    let version: u64 = version_text.trim().parse().map_err(|_| {
+        Problem::BadMetadata(format!(
+            "format_version {:?} is not a number",
+            shown(version_text)
+        ))
+    })?;
+    if version > u64::from(FORMAT_VERSION) {
+        return Err(Problem::NewerVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if version == 0 {
+        return Err(Problem::BadMetadata("format_version 0 is not valid".into()));
+    }
+    let json = text("metadata")?.ok_or(Problem::MissingMetadata)?;
+    let metadata: Metadata = serde_json::from_str(json)
+        .map_err(|e| Problem::BadMetadata(format!("the metadata JSON is invalid: {e}")))?;
+    check_metadata(&metadata)?;
+    if u64::from(metadata.format_version) != version {
+        return Err(Problem::BadMetadata(format!(
+            "the metadata says format version {} but the file header says {version}",
+            metadata.format_version
+        )));
+    }
+    Ok(metadata)
+}
+
+fn check_metadata(metadata: &Metadata) -> Result<(), Problem> {
+    if metadata.format_version > FORMAT_VERSION {
+        return Err(Problem::NewerVersion {
+            found: metadata.format_version.into(),
+            supported: FORMAT_VERSION,
+        });
+    }
+    metadata.validate().map_err(Problem::BadMetadata)
+}
+
+/// Checks the tensor entries of the header before the safetensors crate sees them: dtypes we
+/// can decode, and data offsets inside the data section (so that no sum of declared sizes
+/// can overflow in the crate). Malformed entries are left to the crate to report.
+fn check_tensor_entries(header: &Map<String, Value>, data_len: u64) -> Result<(), Problem> {
+    for (name, entry) in header {
+        if name == "__metadata__" {
+            continue;
+        }
+        let Value::Object(entry) = entry else {
+            continue;
+        };
+        if let Some(Value::String(dtype)) = entry.get("dtype")
+            && Stored::parse(dtype).is_none()
+        {
+            return Err(Problem::UnknownDtype {
+                tensor: shown(name),
+                dtype: shown(dtype),
+            });
+        }
+        if let Some(Value::Array(offsets)) = entry.get("data_offsets") {
+            for offset in offsets.iter().filter_map(Value::as_u64) {
+                if offset > data_len {
+                    return Err(Problem::Container(format!(
+                        "the data of tensor `{}` runs past the end of the file (offset {offset}, \
+                         {data_len} bytes of data): truncated",
+                        shown(name)
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The scales of int8 tensor `name` of shape `shape`: `[shape[0]]`, finite and positive.
+fn read_scales(
+    container: &SafeTensors<'_>,
+    name: &str,
+    shape: &[usize],
+) -> Result<Vec<f32>, Problem> {
+    let bad = |problem: String| Problem::BadScale {
+        tensor: name.to_string(),
+        problem,
+    };
+    let scale_name = format!("{name}{QSCALE_SUFFIX}");
+    let Some(&rows) = shape.first() else {
+        return Err(bad("a scalar cannot be stored as int8".into()));
+    };
+    let view = container
+        .tensor(&scale_name)
+        .map_err(|_| bad(format!("its scales `{scale_name}` are missing")))?;
+    if view.shape() != [rows] {
+        return Err(bad(format!(
+            "its scales `{scale_name}` have shape {:?}, expected [{rows}]",
+            view.shape()
+        )));
+    }
+    let stored = match Stored::from_dtype(view.dtype()) {
+        Some(stored) if stored != Stored::I8 => stored,
+        _ => {
+            return Err(bad(format!(
+                "its scales `{scale_name}` have dtype {}, expected a float type",
+                view.dtype()
+            )));
+        }
+    };
+    let scales = decode_floats(stored, view.data());
+    if scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+        return Err(bad(format!(
+            "its scales `{scale_name}` must be finite and positive"
+        )));
+    }
+    Ok(scales)
+}
+
+fn decode_floats(stored: Stored, data: &[u8]) -> Vec<f32> {
+    match stored {
+        Stored::F32 => data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        Stored::F16 => data
+            .chunks_exact(2)
+            .map(|c| f16::from_bits(u16::from_le_bytes([c[0], c[1]])).to_f32())
+            .collect(),
+        Stored::BF16 => data
+            .chunks_exact(2)
+            .map(|c| bf16::from_bits(u16::from_le_bytes([c[0], c[1]])).to_f32())
+            .collect(),
+        Stored::I8 => data.iter().map(|&b| b as i8 as f32).collect(),
+    }
+}
+
+/// `q * scale[row]` with one scale per slice along dimension 0.
+fn dequantise(data: &[u8], scales: &[f32]) -> Vec<f32> {
+    if data.is_empty() || scales.is_empty() {
+        return Vec::new();
+    }
+    let cols = (data.len() / scales.len()).max(1);
+    data.chunks(cols)
+        .zip(scales)
+        .flat_map(|(row, &scale)| row.iter().map(move |&b| b as i8 as f32 * scale))
+        .collect()
+}
+
+/// Element count of a shape, `None` on overflow.
+fn checked_numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+}
+
+/// A name or value from a file, cut short for error messages.
+fn shown(text: &str) -> String {
+    const LIMIT: usize = 120;
+    match text.char_indices().nth(LIMIT) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+    }
+}
+
+/// Writes `bytes` to a temporary sibling of `path`, syncs it and renames it over `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+    let file_name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file")
+    })?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    // `std::process::id` is unavailable on wasm32-unknown-unknown (where writing files
+    // fails anyway).
+    #[cfg(not(target_family = "wasm"))]
+    let pid = std::process::id();
+    #[cfg(target_family = "wasm")]
+    let pid = 0u32;
+
+    let mut attempt = 0;
+    let (temp_path, mut file) = loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(file_name);
+        temp_name.push(format!(".{pid}.{n}.tmp"));
+        let temp_path = dir.join(temp_name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp_path)
+        {
+            Ok(file) => break (temp_path, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let result = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            std::fs::rename(&temp_path, path)
+        });
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp_path);
+        return Err(e);
+    }
+    // Make the rename durable; not possible (nor needed) everywhere, so best effort.
+    #[cfg(unix)]
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Architecture, VitConfig};
+    use crate::metadata::Metadata;
+
+    const ORIGIN: &str = "damaged.safetensors";
+
+    /// A tiny deterministic generator (64-bit LCG), values in [-1, 1).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self) -> f32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+        }
+    }
+
+    fn architecture() -> Architecture {
+        Architecture::Vit(VitConfig::custom(32, 8, 48, 2, 3, 2))
+    }
+
+    /// A small model with pseudo-random weights of varied magnitudes, one all-zero output
+    /// channel and one channel of subnormal values.
+    fn model() -> ModelFile {
+        let architecture = architecture();
+        let mut metadata = Metadata::liveness(architecture.clone());
+        metadata.threshold = 0.625;
+        metadata.provenance.command = Some("trainer train --epochs 3".into());
+        metadata.provenance.sources = vec!["deit_tiny_patch16_224.pth".into()];
+        metadata.provenance.metrics = Some(serde_json::json!({"acer": 0.031, "auc": 0.99}));
+        let mut rng = Lcg(42);
+        let mut weights = Weights::new();
+        for (i, (name, shape)) in architecture.tensor_shapes().into_iter().enumerate() {
+            let amplitude = [0.02, 0.1, 1.0, 3.5][i % 4];
+            let n = shape.iter().product();
+            let data = (0..n).map(|_| rng.next() * amplitude).collect();
+            weights.insert(name, WeightTensor::new(shape, data));
+        }
+        let head = weights.get_mut("head.weight").unwrap();
+        head.data[..48].fill(0.0);
+        let fc2 = weights.get_mut("blocks.0.mlp.fc2.weight").unwrap();
+        let cols = fc2.shape[1];
+        for (j, v) in fc2.data[cols..2 * cols].iter_mut().enumerate() {
+            *v = (j as f32 - 90.0) * 1e-40;
+        }
+        ModelFile { metadata, weights }
+    }
+
+    fn problem(bytes: &[u8]) -> Problem {
+        let error = ModelFile::from_bytes(ORIGIN, bytes).expect_err("a damaged file was accepted");
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("{ORIGIN}: ")),
+            "the message does not name the file: {message}"
+        );
+        error.problem
+    }
+
+    /// Splits a file into its header JSON and its data section.
+    fn split(bytes: &[u8]) -> (Map<String, Value>, Vec<u8>) {
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+        (header, bytes[8 + n..].to_vec())
+    }
+
+    fn join(header: &Map<String, Value>, data: &[u8]) -> Vec<u8> {
+        let header = serde_json::to_vec(header).unwrap();
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(&header);
+        out.extend_from_slice(data);
+        out
+    }
+
+    /// The file with its header edited.
+    fn edit(bytes: &[u8], f: impl FnOnce(&mut Map<String, Value>)) -> Vec<u8> {
+        let (mut header, data) = split(bytes);
+        f(&mut header);
+        join(&header, &data)
+    }
+
+    /// The file with its `__metadata__` edited.
+    fn edit_info(bytes: &[u8], f: impl FnOnce(&mut Map<String, Value>)) -> Vec<u8> {
+        edit(bytes, |header| {
+            f(header["__metadata__"].as_object_mut().unwrap());
+        })
+    }
+
+    /// The file with the metadata JSON edited.
+    fn edit_metadata(bytes: &[u8], f: impl FnOnce(&mut Value)) -> Vec<u8> {
+        edit_info(bytes, |info| {
+            let mut metadata: Value =
+                serde_json::from_str(info["metadata"].as_str().unwrap()).unwrap();
+            f(&mut metadata);
+            info["metadata"] = Value::String(metadata.to_string());
+        })
+    }
+
+    /// Byte range of a tensor's data in the whole file.
+    fn data_range(bytes: &[u8], name: &str) -> std::ops::Range<usize> {
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let (header, _) = split(bytes);
+        let offsets = header[name]["data_offsets"].as_array().unwrap();
+        let start = offsets[0].as_u64().unwrap() as usize;
+        let end = offsets[1].as_u64().unwrap() as usize;
+        8 + n + start..8 + n + end
+    }
+
+    fn dtype_of(bytes: &[u8], name: &str) -> String {
+        split(bytes).0[name]["dtype"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn f32_round_trip_is_exact_and_keeps_the_metadata() {
+        let model = model();
+        let bytes = model.to_bytes(StorageDtype::F32).unwrap();
+        assert_eq!(
+            bytes,
+            model.to_bytes(StorageDtype::F32).unwrap(),
+            "output is deterministic"
+        );
+        let back = ModelFile::from_bytes("model.safetensors", &bytes).unwrap();
+        assert_eq!(back.weights, model.weights);
+        assert_eq!(back.metadata, model.metadata);
+        assert_eq!(back.metadata.threshold, 0.625);
+        assert_eq!(
+            back.metadata.provenance.command.as_deref(),
+            Some("trainer train --epochs 3")
+        );
+        assert_eq!(
+            back.metadata.provenance.metrics,
+            model.metadata.provenance.metrics
+        );
+        // The crate's own reader accepts what we write.
+        let container = SafeTensors::deserialize(&bytes).unwrap();
+        assert_eq!(container.len(), model.weights.len());
+        let info = SafeTensors::read_metadata(&bytes).unwrap().1;
+        let info = info.metadata().as_ref().unwrap();
+        assert_eq!(info["format"], FORMAT_NAME);
+        assert_eq!(info["format_version"], FORMAT_VERSION.to_string());
+    }
+
+    #[test]
+    fn f16_round_trip_is_within_f16_rounding() {
+        let model = model();
+        let bytes = model.to_bytes(StorageDtype::F16).unwrap();
+        let back = ModelFile::from_bytes("model.safetensors", &bytes).unwrap();
+        assert_eq!(back.metadata.storage, StorageDtype::F16);
+        assert_eq!(back.metadata.provenance, model.metadata.provenance);
+        for (name, tensor) in &model.weights {
+            assert_eq!(dtype_of(&bytes, name), "F16");
+            let decoded = &back.weights[name];
+            assert_eq!(decoded.shape, tensor.shape);
+            for (&v, &d) in tensor.data.iter().zip(&decoded.data) {
+                assert_eq!(d, f16::from_f32(v).to_f32());
+                // Half an f16 ulp: relative 2^-11 for normals, 2^-25 absolute for subnormals.
+                assert!(
+                    (d - v).abs() <= v.abs() * 2f32.powi(-11) + 2f32.powi(-25),
+                    "{name}: {v} -> {d}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn int8_round_trip_is_within_half_a_step() {
+        let model = model();
+        let architecture = &model.metadata.architecture;
+        let bytes = model.to_bytes(StorageDtype::Int8).unwrap();
+        let back = ModelFile::from_bytes("model.safetensors", &bytes).unwrap();
+        assert_eq!(back.metadata.storage, StorageDtype::Int8);
+        assert_eq!(back.weights.len(), model.weights.len());
+        let mut quantised = 0;
+        for (name, tensor) in &model.weights {
+            let decoded = &back.weights[name];
+            assert_eq!(decoded.shape, tensor.shape);
+            if !architecture.is_quantisable(name, &tensor.shape) {
+                assert_eq!(dtype_of(&bytes, name), "F32");
+                assert_eq!(decoded, tensor, "{name} is kept exactly");
+                continue;
+            }
+            quantised += 1;
+            assert_eq!(dtype_of(&bytes, name), "I8");
+            assert_eq!(dtype_of(&bytes, &format!("{name}.qscale")), "F32");
+            let rows = tensor.shape[0];
+            let cols = tensor.data.len() / rows;
+            for (row, (orig, dec)) in tensor
+                .data
+                .chunks(cols)
+                .zip(decoded.data.chunks(cols))
+                .enumerate()
+            {
+                let max = orig.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                let scale = if max > 0.0 {
+                    (max / 127.0).max(f32::MIN_POSITIVE)
+                } else {
+                    1.0
+                };
+                for (&v, &d) in orig.iter().zip(dec) {
+                    assert!(
+                        (d - v).abs() <= scale * 0.5 * (1.0 + 1e-5),
+                        "{name} row {row}: {v} -> {d}, scale {scale}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            quantised,
+            1 + 2 * 4 + 1,
+            "patch embedding, 4 matrices per block, head"
+        );
+        // The all-zero channel stays exactly zero.
+        assert!(
+            back.weights["head.weight"].data[..48]
+                .iter()
+                .all(|&v| v == 0.0)
+        );
+    }
+
+    #[test]
+    fn int8_is_smaller_than_f16_is_smaller_than_f32() {
+        let model = model();
+        let f32_len = model.to_bytes(StorageDtype::F32).unwrap().len();
+        let f16_len = model.to_bytes(StorageDtype::F16).unwrap().len();
+        let int8_len = model.to_bytes(StorageDtype::Int8).unwrap().len();
+        assert!(
+            int8_len < f16_len && f16_len < f32_len,
+            "{int8_len} {f16_len} {f32_len}"
+        );
+        assert!(f16_len * 10 < f32_len * 6, "f16 about halves the file");
+        assert!(
+            int8_len * 10 < f32_len * 4,
+            "int8 about quarters the weight matrices"
+        );
+    }
+
+    #[test]
+    fn mixed_and_bf16_files_are_read() {
+        let model = model();
+        let mut entries = Vec::new();
+        for (i, (name, tensor)) in model.weights.iter().enumerate() {
+            let (dtype, bytes) = match i % 3 {
+                0 => (
+                    Stored::F32,
+                    tensor.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ),
+                1 => (
+                    Stored::F16,
+                    tensor
+                        .data
+                        .iter()
+                        .flat_map(|&v| f16::from_f32(v).to_bits().to_le_bytes())
+                        .collect(),
+                ),
+                _ => (
+                    Stored::BF16,
+                    tensor
+                        .data
+                        .iter()
+                        .flat_map(|&v| bf16::from_f32(v).to_bits().to_le_bytes())
+                        .collect(),
+                ),
+            };
+            entries.push(Entry {
+                name: name.clone(),
+                dtype,
+                shape: tensor.shape.clone(),
+                bytes,
+            });
+        }
+        let info = BTreeMap::from([
+            ("format".to_string(), FORMAT_NAME.to_string()),
+            ("format_version".to_string(), "1".to_string()),
+            (
+                "metadata".to_string(),
+                serde_json::to_string(&model.metadata).unwrap(),
+            ),
+        ]);
+        let bytes = assemble(&info, entries).unwrap();
+        let back = ModelFile::from_bytes("mixed.safetensors", &bytes).unwrap();
+        for (i, (name, tensor)) in model.weights.iter().enumerate() {
+            for (&v, &d) in tensor.data.iter().zip(&back.weights[name].data) {
+                let expected = match i % 3 {
+                    0 => v,
+                    1 => f16::from_f32(v).to_f32(),
+                    _ => bf16::from_f32(v).to_f32(),
+                };
+                assert_eq!(d, expected, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn write_and_read_a_file() {
+        let dir = std::env::temp_dir().join(format!("hatfas-file-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("model.safetensors");
+        let model = model();
+        model.write(&path, StorageDtype::F32).unwrap();
+        // Overwriting replaces the file.
+        model.write(&path, StorageDtype::Int8).unwrap();
+        let back = ModelFile::read(&path).unwrap();
+        assert_eq!(back.metadata.storage, StorageDtype::Int8);
+        assert_eq!(back.weights.len(), model.weights.len());
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["model.safetensors"],
+            "no temporary file is left behind"
+        );
+
+        let missing = dir.join("missing.safetensors");
+        let error = ModelFile::read(&missing).unwrap_err();
+        assert!(matches!(error.problem, Problem::Io(_)));
+        assert!(
+            error
+                .to_string()
+                .starts_with(&missing.display().to_string())
+        );
+
+        // A sparse file over the size limit is refused before it is read.
+        let huge = dir.join("huge.safetensors");
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(MAX_FILE_BYTES + 1)
+            .unwrap();
+        let error = ModelFile::read(&huge).unwrap_err();
+        assert!(matches!(error.problem, Problem::TooLarge { .. }), "{error}");
+        std::fs::remove_file(&huge).unwrap();
+
+        // A bad model is never written, and the old file stays.
+        let mut bad = model.clone();
+        bad.weights.remove("head.bias");
+        let error = bad.write(&path, StorageDtype::F32).unwrap_err();
+        assert_eq!(error.problem, Problem::MissingTensor("head.bias".into()));
+        assert!(ModelFile::read(&path).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn invalid_models_are_not_serialised() {
+        let model = model();
+        let check = |model: &ModelFile, dtype: StorageDtype| {
+            let error = model.to_bytes(dtype).unwrap_err();
+            assert!(error.to_string().starts_with(IN_MEMORY));
+            error.problem
+        };
+        let mut bad = model.clone();
+        bad.weights.remove("blocks.1.attn.qkv.bias");
+        assert_eq!(
+            check(&bad, StorageDtype::F32),
+            Problem::MissingTensor("blocks.1.attn.qkv.bias".into())
+        );
+
+        let mut bad = model.clone();
+        bad.weights
+            .insert("dist_token".into(), WeightTensor::new(vec![1], vec![0.0]));
+        assert_eq!(
+            check(&bad, StorageDtype::F32),
+            Problem::UnexpectedTensor("dist_token".into())
+        );
+
+        let mut bad = model.clone();
+        bad.weights.get_mut("norm.bias").unwrap().data[3] = f32::NAN;
+        assert_eq!(
+            check(&bad, StorageDtype::Int8),
+            Problem::NonFinite("norm.bias".into())
+        );
+
+        let mut bad = model.clone();
+        bad.weights.get_mut("norm.bias").unwrap().data.pop();
+        assert!(matches!(
+            check(&bad, StorageDtype::F32),
+            Problem::DataLength {
+                expected: 48,
+                found: 47,
+                ..
+            }
+        ));
+
+        let mut bad = model.clone();
+        bad.weights.get_mut("head.bias").unwrap().shape = vec![1, 2];
+        assert!(matches!(
+            check(&bad, StorageDtype::F32),
+            Problem::WrongShape { .. }
+        ));
+
+        let mut bad = model.clone();
+        bad.metadata.threshold = 1.5;
+        assert!(
+            matches!(check(&bad, StorageDtype::F32), Problem::BadMetadata(m) if m.contains("threshold"))
+        );
+
+        let mut bad = model.clone();
+        bad.metadata.format_version = FORMAT_VERSION + 1;
+        assert!(matches!(
+            check(&bad, StorageDtype::F32),
+            Problem::NewerVersion { .. }
+        ));
+
+        // Beyond f16's range: fine in f32 and int8, refused in f16.
+        let mut big = model.clone();
+        big.weights.get_mut("head.weight").unwrap().data[60] = 1e6;
+        assert!(big.to_bytes(StorageDtype::F32).is_ok());
+        assert!(big.to_bytes(StorageDtype::Int8).is_ok());
+        assert_eq!(
+            check(&big, StorageDtype::F16),
+            Problem::Unrepresentable {
+                tensor: "head.weight".into(),
+                dtype: StorageDtype::F16
+            }
+        );
+    }
+
+    #[test]
+    fn damaged_containers_are_refused() {
+        let bytes = model().to_bytes(StorageDtype::F32).unwrap();
+        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let container = |bytes: &[u8]| match problem(bytes) {
+            Problem::Container(text) => text,
+            other => panic!("expected a container error, got {other:?}"),
+        };
+
+        assert_eq!(problem(&[]), Problem::Empty);
+        assert!(container(&bytes[..5]).contains("truncated"));
+        assert!(container(&bytes[..8]).contains("truncated"));
+        assert!(container(&bytes[..8 + header_len / 2]).contains("truncated"));
+        assert!(container(&bytes[..bytes.len() - 1]).contains("truncated"));
+        assert!(container(&bytes[..8 + header_len]).contains("truncated"));
+
+        // Absurd header lengths.
+        for n in [u64::MAX, u64::MAX / 2, 1 << 40, bytes.len() as u64] {
+            let mut damaged = bytes.clone();
+            damaged[..8].copy_from_slice(&n.to_le_bytes());
+            container(&damaged);
+        }
+        // A header length under the limit but over the file's size, and one over the limit
+        // that the file backs.
+        let mut big = vec![b' '; 8 + (MAX_HEADER_BYTES as usize) + 8];
+        big[..8].copy_from_slice(&(MAX_HEADER_BYTES + 8).to_le_bytes());
+        assert!(container(&big).contains("header too large"));
+
+        // The header is not JSON, not an object, or has trailing bytes.
+        let mut damaged = bytes.clone();
+        damaged[8..8 + header_len].fill(b'x');
+        assert!(container(&damaged).contains("not valid JSON"));
+        let mut damaged = bytes.clone();
+        damaged[8] = b'[';
+        container(&damaged);
+        let mut damaged = bytes.clone();
+        damaged[8..16].copy_from_slice(b"\"abc\"   ");
+        container(&damaged);
+        // A valid container with nothing in it is no model file.
+        assert_eq!(problem(&join(&Map::new(), b"")), Problem::MissingMetadata);
+        let mut not_object = 2u64.to_le_bytes().to_vec();
+        not_object.extend_from_slice(b"[]");
+        assert!(container(&not_object).contains("not a JSON object"));
+        // Data left over after the last tensor.
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&[0; 4]);
+        container(&longer);
+        // Invalid UTF-8 in the header.
+        let mut damaged = bytes.clone();
+        let quote = 8 + bytes[8..].iter().position(|&b| b == b'"').unwrap() + 1;
+        damaged[quote] = 0xff;
+        container(&damaged);
+    }
+
+    #[test]
+    fn damaged_tensor_entries_are_refused() {
+        let bytes = model().to_bytes(StorageDtype::F32).unwrap();
+
+        // Offsets past the end of the file (also sums that would overflow a usize).
+        let damaged = edit(&bytes, |h| {
+            h["norm.bias"]["data_offsets"][1] = (1u64 << 62).into()
+        });
+        assert!(matches!(problem(&damaged), Problem::Container(t) if t.contains("norm.bias")));
+        let damaged = edit(&bytes, |h| {
+            h["norm.bias"]["data_offsets"][1] = u64::MAX.into()
+        });
+        assert!(matches!(problem(&damaged), Problem::Container(_)));
+        // Offsets inside the file but not matching the shape, or overlapping.
+        let damaged = edit(&bytes, |h| h["norm.bias"]["data_offsets"][1] = 4.into());
+        assert!(matches!(problem(&damaged), Problem::Container(_)));
+        let damaged = edit(&bytes, |h| {
+            h["norm.bias"]["data_offsets"] = serde_json::json!([0, 192])
+        });
+        assert!(matches!(problem(&damaged), Problem::Container(_)));
+        // A shape whose element count overflows.
+        let damaged = edit(&bytes, |h| {
+            h["norm.bias"]["shape"] = serde_json::json!([1u64 << 40, 1u64 << 40])
+        });
+        assert!(matches!(problem(&damaged), Problem::Container(_)));
+        let damaged = edit(&bytes, |h| {
+            h["norm.bias"]["shape"] = serde_json::json!([-1])
+        });
+        assert!(matches!(problem(&damaged), Problem::Container(_)));
+
+        // Dtypes: unknown to safetensors, or known but not ours.
+        for dtype in ["Q4", "I32", "F64", "U8", "BOOL", ""] {
+            let damaged = edit(&bytes, |h| h["head.bias"]["dtype"] = dtype.into());
+            assert_eq!(
+                problem(&damaged),
+                Problem::UnknownDtype {
+                    tensor: "head.bias".into(),
+                    dtype: dtype.into()
+                }
+            );
+        }
+        let damaged = edit(&bytes, |h| h["head.bias"]["dtype"] = 7.into());
+        assert!(matches!(problem(&damaged), Problem::Container(_)));
+
+        // Same size, wrong shape.
+        let damaged = edit(&bytes, |h| {
+            h["head.weight"]["shape"] = serde_json::json!([48, 2])
+        });
+        assert_eq!(
+            problem(&damaged),
+            Problem::WrongShape {
+                tensor: "head.weight".into(),
+                expected: vec![2, 48],
+                found: vec![48, 2]
+            }
+        );
+        // Renamed tensors: missing one, unexpected other.
+        let damaged = edit(&bytes, |h| {
+            let entry = h.remove("cls_token").unwrap();
+            h.insert("class_token".into(), entry);
+        });
+        assert_eq!(
+            problem(&damaged),
+            Problem::UnexpectedTensor("class_token".into())
+        );
+        let mut model = model();
+        model.weights.remove("pos_embed");
+        let damaged = model.serialise(StorageDtype::F16).unwrap();
+        assert_eq!(
+            problem(&damaged),
+            Problem::MissingTensor("pos_embed".into())
+        );
+
+        // Non-finite values, in f32 and in f16.
+        let mut model = self::model();
+        model.weights.get_mut("blocks.0.norm1.weight").unwrap().data[0] = f32::INFINITY;
+        let damaged = model.serialise(StorageDtype::F32).unwrap();
+        assert_eq!(
+            problem(&damaged),
+            Problem::NonFinite("blocks.0.norm1.weight".into())
+        );
+        let mut damaged = self::model().to_bytes(StorageDtype::F16).unwrap();
+        let range = data_range(&damaged, "norm.weight");
+        damaged[range.start..range.start + 2].copy_from_slice(&f16::NAN.to_bits().to_le_bytes());
+        assert_eq!(problem(&damaged), Problem::NonFinite("norm.weight".into()));
+    }
+
+    #[test]
+    fn damaged_int8_scales_are_refused() {
+        let bytes = model().to_bytes(StorageDtype::Int8).unwrap();
+        let name = "blocks.1.mlp.fc1.weight";
+        let scales = format!("{name}.qscale");
+        let bad_scale = |damaged: &[u8]| match problem(damaged) {
+            Problem::BadScale { tensor, problem } => {
+                assert_eq!(tensor, name);
+                problem
+            }
+            other => panic!("expected a scale error, got {other:?}"),
+        };
+
+        // No scales at all: build the file without them.
+        let (mut header, data) = split(&bytes);
+        let range = header[&scales]["data_offsets"].clone();
+        header.remove(&scales);
+        let (start, end) = (
+            range[0].as_u64().unwrap() as usize,
+            range[1].as_u64().unwrap() as usize,
+        );
+        // Later tensors move down by the removed size.
+        for (_, entry) in header.iter_mut().filter(|(k, _)| *k != "__metadata__") {
+            let offsets = entry["data_offsets"].as_array_mut().unwrap();
+            for offset in offsets.iter_mut() {
+                let v = offset.as_u64().unwrap() as usize;
+                if v >= end {
+                    *offset = (v - (end - start)).into();
+                }
+            }
+        }
+        let mut data = data;
+        data.drain(start..end);
+        assert!(bad_scale(&join(&header, &data)).contains("missing"));
+
+        // Negative, zero, NaN and infinite scales.
+        for value in [-1.0f32, 0.0, f32::NAN, f32::INFINITY] {
+            let mut damaged = bytes.clone();
+            let range = data_range(&damaged, &scales);
+            damaged[range.start + 8..range.start + 12].copy_from_slice(&value.to_le_bytes());
+            assert!(bad_scale(&damaged).contains("finite and positive"));
+        }
+        // Wrong shape (same size) and wrong dtype (same size).
+        let rows = 192;
+        let damaged = edit(&bytes, |h| {
+            h[&scales]["shape"] = serde_json::json!([rows / 2, 2])
+        });
+        assert!(bad_scale(&damaged).contains("shape"));
+        let damaged = edit(&bytes, |h| {
+            h[&scales]["dtype"] = "I8".into();
+            h[&scales]["shape"] = serde_json::json!([rows * 4]);
+        });
+        assert!(bad_scale(&damaged).contains("shape"));
+
+        // Scales whose tensor is not int8, or with no tensor at all.
+        let damaged = edit(&bytes, |h| {
+            let entry = h.remove(&scales).unwrap();
+            h.insert("head.bias.qscale".into(), entry);
+        });
+        assert_eq!(
+            problem(&damaged),
+            Problem::UnexpectedTensor("head.bias.qscale".into())
+        );
+        let damaged = edit(&bytes, |h| {
+            let entry = h.remove(&scales).unwrap();
+            h.insert("nothing.qscale".into(), entry);
+        });
+        assert_eq!(
+            problem(&damaged),
+            Problem::UnexpectedTensor("nothing.qscale".into())
+        );
+    }
+
+    #[test]
+    fn damaged_metadata_is_refused() {
+        let bytes = model().to_bytes(StorageDtype::F32).unwrap();
+
+        // A newer version is reported as such even when the rest is unreadable.
+        let damaged = edit_info(&bytes, |info| {
+            info["format_version"] = "2".into();
+            info["metadata"] = "{ a layout from the future".into();
+        });
+        assert_eq!(
+            problem(&damaged),
+            Problem::NewerVersion {
+                found: 2,
+                supported: FORMAT_VERSION
+            }
+        );
+        let message = ModelFile::from_bytes(ORIGIN, &damaged)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("newer"), "{message}");
+        let damaged = edit_info(&bytes, |info| {
+            info["format_version"] = "99999999999999999999".into()
+        });
+        assert!(matches!(problem(&damaged), Problem::BadMetadata(_)));
+        let damaged = edit_info(&bytes, |info| info["format_version"] = "one".into());
+        assert!(
+            matches!(problem(&damaged), Problem::BadMetadata(m) if m.contains("format_version"))
+        );
+        let damaged = edit_info(&bytes, |info| info["format_version"] = "0".into());
+        assert!(matches!(problem(&damaged), Problem::BadMetadata(_)));
+        // The metadata JSON claims a newer version than the header.
+        let damaged = edit_metadata(&bytes, |m| m["format_version"] = 2.into());
+        assert!(matches!(
+            problem(&damaged),
+            Problem::NewerVersion { found: 2, .. }
+        ));
+
+        // Missing pieces.
+        let damaged = edit(&bytes, |h| {
+            h.remove("__metadata__");
+        });
+        assert_eq!(problem(&damaged), Problem::MissingMetadata);
+        for key in ["format", "format_version", "metadata"] {
+            let damaged = edit_info(&bytes, |info| {
+                info.remove(key);
+            });
+            assert_eq!(problem(&damaged), Problem::MissingMetadata, "without {key}");
+        }
+        let damaged = edit_info(&bytes, |info| info["format"] = "pt".into());
+        assert_eq!(
+            problem(&damaged),
+            Problem::NotAModelFile {
+                format: "pt".into()
+            }
+        );
+        let damaged = edit_info(&bytes, |info| info["format"] = 1.into());
+        assert!(matches!(problem(&damaged), Problem::Container(_)));
+        let damaged = edit(&bytes, |h| h["__metadata__"] = "hatfas-model".into());
+        assert!(matches!(problem(&damaged), Problem::Container(_)));
+
+        // Garbled or inconsistent metadata JSON.
+        let damaged = edit_info(&bytes, |info| {
+            info["metadata"] = "{\"format_version\": 1,".into()
+        });
+        assert!(matches!(problem(&damaged), Problem::BadMetadata(m) if m.contains("JSON")));
+        let damaged = edit_metadata(&bytes, |m| {
+            m.as_object_mut().unwrap().remove("architecture");
+        });
+        assert!(matches!(problem(&damaged), Problem::BadMetadata(m) if m.contains("architecture")));
+        let damaged = edit_metadata(&bytes, |m| m["architecture"]["family"] = "resnet".into());
+        assert!(matches!(problem(&damaged), Problem::BadMetadata(_)));
+        let damaged = edit_metadata(&bytes, |m| m["threshold"] = 7.into());
+        assert!(matches!(problem(&damaged), Problem::BadMetadata(m) if m.contains("threshold")));
+        let damaged = edit_metadata(&bytes, |m| m["classes"] = serde_json::json!(["live"]));
+        assert!(matches!(problem(&damaged), Problem::BadMetadata(_)));
+        // An architecture that asks for absurd sizes is refused before any tensor is sized.
+        let damaged = edit_metadata(&bytes, |m| {
+            m["architecture"]["depth"] = 1_000_000_000.into()
+        });
+        assert!(matches!(problem(&damaged), Problem::BadMetadata(m) if m.contains("depth")));
+        // An architecture that does not match the tensors.
+        let damaged = edit_metadata(&bytes, |m| m["architecture"]["depth"] = 3.into());
+        assert_eq!(
+            problem(&damaged),
+            Problem::MissingTensor("blocks.2.attn.proj.bias".into())
+        );
+        let damaged = edit_metadata(&bytes, |m| m["architecture"]["embed_dim"] = 96.into());
+        assert!(matches!(problem(&damaged), Problem::WrongShape { .. }));
+    }
+
+    #[test]
+    fn long_names_are_shortened_in_messages() {
+        let bytes = model().to_bytes(StorageDtype::F32).unwrap();
+        let long = "x".repeat(100_000);
+        let damaged = edit(&bytes, |h| {
+            let entry = h.remove("cls_token").unwrap();
+            h.insert(long.clone(), entry);
+        });
+        let message = ModelFile::from_bytes(ORIGIN, &damaged)
+            .unwrap_err()
+            .to_string();
+        assert!(message.len() < 300, "{message}");
+    }
+}

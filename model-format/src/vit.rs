@@ -1,0 +1,311 @@
+//! DeiT / ViT as Burn modules, laid out like timm's `VisionTransformer`
+//! (class token, learned position embeddings, pre-norm blocks, fused-qkv attention,
+//! exact GELU, final LayerNorm, linear head on the class token).
+//!
+//! The forward pass can also return, from the same pass, every block's *attention class
+//! token*: row 0 of `Attn(LayerNorm1(x))` after the output projection and before the
+//! residual addition (the feature HaTFAS distils).
+
+use burn::module::{Module, Param};
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::gelu;
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::config::VitConfig;
+use crate::file::{WeightTensor, Weights};
+
+/// Logits and, when asked for, the attention class token of every block.
+#[derive(Debug, Clone)]
+pub struct VitOutput {
+    /// `[batch, num_classes]`
+    pub logits: Tensor<2>,
+    /// One `[batch, embed_dim]` tensor per block, in block order (empty unless requested).
+    pub class_tokens: Vec<Tensor<2>>,
+}
+
+/// Multi-head self-attention with one fused `qkv` projection (timm's layout).
+#[derive(Module, Debug)]
+pub struct Attention {
+    pub qkv: Linear,
+    pub proj: Linear,
+    num_heads: usize,
+}
+
+impl Attention {
+    /// `[batch, tokens, dim]` -> `[batch, tokens, dim]`
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let [batch, tokens, dim] = x.dims();
+        let head_dim = dim / self.num_heads;
+        // [B, N, 3D] -> [3, B, H, N, hd]: one reshape, one permute, then three views.
+        let qkv = self
+            .qkv
+            .forward(x)
+            .reshape([batch, tokens, 3, self.num_heads, head_dim])
+            .permute([2, 0, 3, 1, 4]);
+        let [q, k, v] = [0, 1, 2].map(|i| {
+            qkv.clone()
+                .narrow(0, i, 1)
+                .reshape([batch, self.num_heads, tokens, head_dim])
+        });
+        let context = attention(q, k, v, None, None, AttentionModuleOptions::default());
+        let context = context.swap_dims(1, 2).reshape([batch, tokens, dim]);
+        self.proj.forward(context)
+    }
+}
+
+/// The two-layer MLP of a block.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    pub fc1: Linear,
+    pub fc2: Linear,
+}
+
+impl Mlp {
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.fc2.forward(gelu(self.fc1.forward(x)))
+    }
+}
+
+/// A pre-norm transformer encoder block.
+#[derive(Module, Debug)]
+pub struct Block {
+    pub norm1: LayerNorm,
+    pub attn: Attention,
+    pub norm2: LayerNorm,
+    pub mlp: Mlp,
+}
+
+impl Block {
+    /// Returns the block output and its attention sub-layer output (before the residual).
+    pub fn forward(&self, x: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
+        let attn_out = self.attn.forward(self.norm1.forward(x.clone()));
+        let x = x + attn_out.clone();
+        let x = x.clone() + self.mlp.forward(self.norm2.forward(x));
+        (x, attn_out)
+    }
+}
+
+/// A DeiT / ViT image classifier.
+#[derive(Module, Debug)]
+pub struct Vit {
+    pub patch_embed: Conv2d,
+    /// `[1, 1, D]`
+    pub cls_token: Param<Tensor<3>>,
+    /// `[1, tokens, D]`
+    pub pos_embed: Param<Tensor<3>>,
+    pub blocks: Vec<Block>,
+    pub norm: LayerNorm,
+    pub head: Linear,
+}
+
+/// Normal(0, std) values clipped to +-2 std, as timm's `trunc_normal_` initialisation.
+fn trunc_normal<const D: usize>(shape: [usize; D], std: f64, device: &Device) -> Tensor<D> {
+    use burn::tensor::Distribution;
+    Tensor::random(shape, Distribution::Normal(0.0, std), device).clamp(-2.0 * std, 2.0 * std)
+}
+
+impl Vit {
+    /// A freshly initialised model (timm's scheme: truncated normal 0.02 for the token
+    /// embeddings and linear weights, zero biases, unit norms).
+    pub fn new(config: &VitConfig, device: &Device) -> Self {
+        let d = config.embed_dim;
+        let eps = config.layer_norm_eps;
+        let linear = |d_in: usize, d_out: usize| {
+            let mut layer = LinearConfig::new(d_in, d_out).init(device);
+            layer.weight = Param::from_tensor(trunc_normal([d_in, d_out], 0.02, device));
+            layer.bias = Some(Param::from_tensor(Tensor::zeros([d_out], device)));
+            layer
+        };
+        let norm = || LayerNormConfig::new(d).with_epsilon(eps).init(device);
+        let blocks = (0..config.depth)
+            .map(|_| Block {
+                norm1: norm(),
+                attn: Attention {
+                    qkv: linear(d, 3 * d),
+                    proj: linear(d, d),
+                    num_heads: config.num_heads,
+                },
+                norm2: norm(),
+                mlp: Mlp {
+                    fc1: linear(d, config.mlp_hidden_dim),
+                    fc2: linear(config.mlp_hidden_dim, d),
+                },
+            })
+            .collect();
+        let p = config.patch_size;
+        Self {
+            patch_embed: Conv2dConfig::new([config.in_channels, d], [p, p])
+                .with_stride([p, p])
+                .init(device),
+            cls_token: Param::from_tensor(trunc_normal([1, 1, d], 0.02, device)),
+            pos_embed: Param::from_tensor(trunc_normal([1, config.num_tokens(), d], 0.02, device)),
+            blocks,
+            norm: norm(),
+            head: linear(d, config.num_classes),
+        }
+    }
+
+    /// Builds the model from timm-named f32 weights (as a [`crate::ModelFile`] holds them).
+    /// Shapes must already have been validated against `config` (the file reader does).
+    pub fn from_weights(config: &VitConfig, weights: &Weights, device: &Device) -> Self {
+        let mut model = Self::new(config, device);
+        model.load_weights(weights, device);
+        model
+    }
+
+    /// Replaces every parameter with the timm-named weight of the same name.
+    ///
+    /// # Panics
+    /// When a tensor is missing or has the wrong size: validate the weights first
+    /// (`ModelFile::validate`).
+    pub fn load_weights(&mut self, weights: &Weights, device: &Device) {
+        let get = |name: &str| -> &WeightTensor {
+            weights
+                .get(name)
+                .unwrap_or_else(|| panic!("weight {name} missing (validate the file first)"))
+        };
+        let tensor = |name: &str| -> TensorData {
+            let w = get(name);
+            TensorData::new(w.data.clone(), w.shape.clone())
+        };
+        // timm stores Linear weights as [out, in]; Burn's Linear multiplies by [in, out].
+        let linear = |layer: &mut Linear, prefix: &str| {
+            let w = get(&format!("{prefix}.weight"));
+            let (rows, cols) = (w.shape[0], w.shape[1]);
+            let transposed = transpose(&w.data, rows, cols);
+            layer.weight = Param::from_data(TensorData::new(transposed, [cols, rows]), device);
+            layer.bias = Some(Param::from_data(tensor(&format!("{prefix}.bias")), device));
+        };
+        let norm = |layer: &mut LayerNorm, prefix: &str| {
+            layer.gamma = Param::from_data(tensor(&format!("{prefix}.weight")), device);
+            layer.beta = Some(Param::from_data(tensor(&format!("{prefix}.bias")), device));
+        };
+
+        self.patch_embed.weight = Param::from_data(tensor("patch_embed.proj.weight"), device);
+        self.patch_embed.bias = Some(Param::from_data(tensor("patch_embed.proj.bias"), device));
+        self.cls_token = Param::from_data(tensor("cls_token"), device);
+        self.pos_embed = Param::from_data(tensor("pos_embed"), device);
+        for (i, block) in self.blocks.iter_mut().enumerate() {
+            let b = format!("blocks.{i}");
+            norm(&mut block.norm1, &format!("{b}.norm1"));
+            linear(&mut block.attn.qkv, &format!("{b}.attn.qkv"));
+            linear(&mut block.attn.proj, &format!("{b}.attn.proj"));
+            norm(&mut block.norm2, &format!("{b}.norm2"));
+            linear(&mut block.mlp.fc1, &format!("{b}.mlp.fc1"));
+            linear(&mut block.mlp.fc2, &format!("{b}.mlp.fc2"));
+        }
+        norm(&mut self.norm, "norm");
+        linear(&mut self.head, "head");
+    }
+
+    /// The parameters as timm-named f32 weights (reads them back from the device).
+    pub fn to_weights(&self) -> Weights {
+        let mut entries: Vec<(String, Tensor<1>, Vec<usize>)> = Vec::new();
+        let mut param = |name: String, value: Tensor<1>, shape: Vec<usize>| {
+            entries.push((name, value, shape));
+        };
+        let flatten = |value: Tensor<4>| {
+            let shape = value.dims().to_vec();
+            (value.reshape([shape.iter().product::<usize>()]), shape)
+        };
+        let linear = |layer: &Linear, prefix: &str, param: &mut dyn FnMut(String, Tensor<1>, Vec<usize>)| {
+            let [d_in, d_out] = layer.weight.dims();
+            // Burn's [in, out] back to timm's [out, in].
+            let weight = layer.weight.val().transpose().reshape([d_in * d_out]);
+            param(format!("{prefix}.weight"), weight, vec![d_out, d_in]);
+            let bias = layer.bias.as_ref().expect("linear layers have a bias").val();
+            param(format!("{prefix}.bias"), bias, vec![d_out]);
+        };
+        let norm = |layer: &LayerNorm, prefix: &str, param: &mut dyn FnMut(String, Tensor<1>, Vec<usize>)| {
+            let [d] = layer.gamma.dims();
+            param(format!("{prefix}.weight"), layer.gamma.val(), vec![d]);
+            let beta = layer.beta.as_ref().expect("layer norms have a bias").val();
+            param(format!("{prefix}.bias"), beta, vec![d]);
+        };
+
+        let (weight, shape) = flatten(self.patch_embed.weight.val());
+        param("patch_embed.proj.weight".into(), weight, shape);
+        let bias = self.patch_embed.bias.as_ref().expect("patch embedding has a bias");
+        param("patch_embed.proj.bias".into(), bias.val(), bias.dims().to_vec());
+        for (name, token) in [("cls_token", &self.cls_token), ("pos_embed", &self.pos_embed)] {
+            let shape = token.dims().to_vec();
+            let n = shape.iter().product::<usize>();
+            param(name.into(), token.val().reshape([n]), shape);
+        }
+        for (i, block) in self.blocks.iter().enumerate() {
+            let b = format!("blocks.{i}");
+            norm(&block.norm1, &format!("{b}.norm1"), &mut param);
+            linear(&block.attn.qkv, &format!("{b}.attn.qkv"), &mut param);
+            linear(&block.attn.proj, &format!("{b}.attn.proj"), &mut param);
+            norm(&block.norm2, &format!("{b}.norm2"), &mut param);
+            linear(&block.mlp.fc1, &format!("{b}.mlp.fc1"), &mut param);
+            linear(&block.mlp.fc2, &format!("{b}.mlp.fc2"), &mut param);
+        }
+        norm(&self.norm, "norm", &mut param);
+        linear(&self.head, "head", &mut param);
+
+        entries
+            .into_iter()
+            .map(|(name, value, shape)| {
+                let data = value
+                    .into_data()
+                    .try_into_vec_as::<f32>()
+                    .expect("parameters are float tensors");
+                (name, WeightTensor { shape, data })
+            })
+            .collect()
+    }
+
+    /// `[batch, 3, H, W]` normalised images -> logits (and class tokens when
+    /// `with_class_tokens`).
+    pub fn forward(&self, images: Tensor<4>, with_class_tokens: bool) -> VitOutput {
+        let mut x = self.embed(images);
+        let mut class_tokens = Vec::new();
+        for block in &self.blocks {
+            let (out, attn_out) = block.forward(x);
+            if with_class_tokens {
+                class_tokens.push(class_token(attn_out));
+            }
+            x = out;
+        }
+        let logits = self.head.forward(class_token(self.norm.forward(x)));
+        VitOutput {
+            logits,
+            class_tokens,
+        }
+    }
+
+    /// Logits only.
+    pub fn logits(&self, images: Tensor<4>) -> Tensor<2> {
+        self.forward(images, false).logits
+    }
+
+    /// Patch embedding, class token and position embedding: `[B, tokens, D]`.
+    fn embed(&self, images: Tensor<4>) -> Tensor<3> {
+        let patches = self.patch_embed.forward(images); // [B, D, g, g]
+        let [batch, dim, gh, gw] = patches.dims();
+        let patches = patches.reshape([batch, dim, gh * gw]).swap_dims(1, 2);
+        let cls = self.cls_token.val().expand([batch, 1, dim]);
+        Tensor::cat(vec![cls, patches], 1) + self.pos_embed.val()
+    }
+}
+
+/// Row 0 of every sequence: `[B, N, D]` -> `[B, D]`.
+fn class_token(x: Tensor<3>) -> Tensor<2> {
+    let [batch, _, dim] = x.dims();
+    x.narrow(1, 0, 1).reshape([batch, dim])
+}
+
+/// Row-major `[rows, cols]` -> `[cols, rows]`.
+fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; data.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = data[r * cols + c];
+        }
+    }
+    out
+}

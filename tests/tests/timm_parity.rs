@@ -1,0 +1,71 @@
+//! The ViT forward pass and the import path against PyTorch/timm reference outputs
+//! (fixtures written by `scripts/make_timm_fixtures.py`).
+
+use burn::tensor::{Device, Tensor, TensorData};
+use model_format::vit::Vit;
+use model_format::{Architecture, VitConfig};
+use tests::{fixture, max_abs_diff, reference_tensor};
+
+const TOLERANCE: f32 = 1e-4;
+
+/// Imports `checkpoint` as `config`, runs the reference input and compares logits and every
+/// block's class token with timm's.
+fn check_parity(checkpoint: &str, expected: &str, config: VitConfig) {
+    let device = Device::flex();
+    let file = trainer::import::import_as(&fixture(checkpoint), config).expect("import");
+    let Architecture::Vit(config) = &file.metadata.architecture;
+    let vit = Vit::from_weights(config, &file.weights, &device);
+
+    let (input_shape, input) = reference_tensor(expected, "input");
+    let images = Tensor::<4>::from_data(TensorData::new(input, input_shape.clone()), &device);
+    let output = vit.forward(images, true);
+
+    let (_, want_logits) = reference_tensor(expected, "logits");
+    let logits = output.logits.into_data().try_into_vec::<f32>().unwrap();
+    let diff = max_abs_diff(&logits, &want_logits);
+    assert!(diff <= TOLERANCE, "logits differ by {diff}: {logits:?} vs {want_logits:?}");
+    // The fixture is meaningful: logits are not all alike.
+    assert!(want_logits.iter().any(|l| l.abs() > 0.1), "degenerate fixture");
+
+    let (token_shape, want_tokens) = reference_tensor(expected, "class_tokens");
+    assert_eq!(token_shape[0], config.depth);
+    assert_eq!(output.class_tokens.len(), config.depth);
+    let per_block = token_shape[1] * token_shape[2];
+    for (i, token) in output.class_tokens.into_iter().enumerate() {
+        assert_eq!(token.dims(), [token_shape[1], token_shape[2]]);
+        let got = token.into_data().try_into_vec::<f32>().unwrap();
+        let want = &want_tokens[i * per_block..(i + 1) * per_block];
+        let diff = max_abs_diff(&got, want);
+        assert!(diff <= TOLERANCE, "block {i} class token differs by {diff}");
+    }
+}
+
+#[test]
+fn tiny_vit_from_a_ddp_pth_checkpoint_matches_timm() {
+    // timm VisionTransformer(img 32, patch 8, dim 48, depth 4, heads 3), saved as
+    // {"model": {"module.<name>": tensor}} like a DistributedDataParallel checkpoint.
+    check_parity(
+        "timm_tiny/checkpoint.pth",
+        "timm_tiny/expected.safetensors",
+        VitConfig::custom(32, 8, 48, 4, 3, 2),
+    );
+}
+
+#[test]
+fn deit_tiny_from_a_timm_safetensors_checkpoint_matches_timm() {
+    check_parity(
+        "deit_tiny/checkpoint.safetensors",
+        "deit_tiny/expected.safetensors",
+        VitConfig::preset("deit_tiny_patch16_224", 2).unwrap(),
+    );
+}
+
+#[test]
+fn importing_into_the_wrong_preset_is_a_clear_error() {
+    let err = trainer::import::import(&fixture("deit_tiny/checkpoint.safetensors"), "deit_base_patch16_224")
+        .unwrap_err();
+    let message = format!("{err:#}");
+    assert!(message.contains("does not match deit_base_patch16_224"), "{message}");
+    assert!(message.contains("blocks.0.attn.qkv.weight"), "{message}");
+    assert!(message.contains("[576, 192]"), "{message}");
+}

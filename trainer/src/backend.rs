@@ -1,0 +1,106 @@
+//! Run-time choice of the Burn device: `--backend auto|cuda|wgpu|cpu`.
+//!
+//! Backends are probed before use: touching a CUDA or wgpu device that does not exist
+//! panics on Burn's device thread and leaves the device unusable, so nothing is created
+//! until the probe says it works.
+
+use anyhow::{Result, bail};
+use burn::tensor::Device;
+use clap::ValueEnum;
+
+/// The backend a user asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum BackendChoice {
+    /// The best that works here: CUDA, then a hardware wgpu adapter, then the CPU.
+    #[default]
+    Auto,
+    /// NVIDIA GPU through Burn's CUDA backend (build with `--features cuda`).
+    Cuda,
+    /// Any Vulkan / Metal / DX12 GPU through Burn's wgpu backend.
+    Wgpu,
+    /// Burn's flex CPU backend (multi-threaded, SIMD).
+    Cpu,
+}
+
+/// A device ready for use and a human description of it.
+#[derive(Clone, Debug)]
+pub struct SelectedDevice {
+    pub device: Device,
+    /// `cpu`, `wgpu` or `cuda`.
+    pub backend: &'static str,
+    /// What was found, e.g. `wgpu (Vulkan, NVIDIA H200, discrete)`.
+    pub description: String,
+}
+
+/// Picks and initialises the device for `choice`.
+pub fn select(choice: BackendChoice) -> Result<SelectedDevice> {
+    match choice {
+        BackendChoice::Cpu => Ok(cpu()),
+        BackendChoice::Cuda => cuda(),
+        BackendChoice::Wgpu => wgpu(false),
+        BackendChoice::Auto => {
+            if let Ok(device) = cuda() {
+                return Ok(device);
+            }
+            match wgpu(true) {
+                Ok(device) => Ok(device),
+                Err(err) => {
+                    tracing::debug!("wgpu not used: {err:#}");
+                    Ok(cpu())
+                }
+            }
+        }
+    }
+}
+
+fn cpu() -> SelectedDevice {
+    #[cfg(not(target_family = "wasm"))]
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    SelectedDevice {
+        device: Device::flex(),
+        backend: "cpu",
+        description: format!("cpu (flex, {threads} threads)"),
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn cuda() -> Result<SelectedDevice> {
+    use burn::tensor::DeviceType;
+    let count = Device::enumerate(DeviceType::Cuda).len();
+    if count == 0 {
+        bail!("no CUDA device found (no NVIDIA GPU or driver)");
+    }
+    Ok(SelectedDevice {
+        device: Device::cuda(0),
+        backend: "cuda",
+        description: format!("cuda:0 ({count} CUDA device(s) found)"),
+    })
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda() -> Result<SelectedDevice> {
+    bail!("this trainer was built without CUDA; rebuild with `--features cuda` (see README)")
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu(hardware_only: bool) -> Result<SelectedDevice> {
+    use burn::tensor::wgpu::wgpu::DeviceType;
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup()
+        .map_err(|err| anyhow::anyhow!("no wgpu adapter: {err}"))?;
+    let info = setup.adapter.get_info();
+    if hardware_only && info.device_type == DeviceType::Cpu {
+        // A software rasteriser (llvmpipe, lavapipe) is far slower than the CPU backend.
+        bail!("wgpu adapter {} is a software renderer", info.name);
+    }
+    Ok(SelectedDevice {
+        device,
+        backend: "wgpu",
+        description: format!("wgpu ({:?}, {}, {:?})", info.backend, info.name, info.device_type),
+    })
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu(_hardware_only: bool) -> Result<SelectedDevice> {
+    bail!("this trainer was built without wgpu; rebuild with `--features wgpu`")
+}

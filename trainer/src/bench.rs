@@ -1,0 +1,94 @@
+//! `trainer bench`: inference latency and throughput of a model, start-up excluded.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use burn::tensor::{Device, Distribution, Tensor};
+use model_format::vit::Vit;
+use serde::Serialize;
+
+/// Timing summary, in the same JSON shape as `scripts/bench_pytorch.py` prints.
+#[derive(Serialize, Debug, Clone)]
+pub struct BenchReport {
+    #[serde(rename = "impl")]
+    pub implementation: String,
+    pub backend: String,
+    pub model: String,
+    pub batch: usize,
+    pub iters: usize,
+    pub threads: usize,
+    pub median_ms: f64,
+    pub p90_ms: f64,
+    pub mean_ms: f64,
+    pub throughput_img_s: f64,
+}
+
+/// Times `iters` forward passes of `vit` on a random batch after `warmup` untimed ones.
+/// Each pass reads its logits back, so queued GPU work is included in the time.
+pub fn bench(
+    vit: &Vit,
+    image_size: usize,
+    batch: usize,
+    warmup: usize,
+    iters: usize,
+    device: &Device,
+    mut on_iteration: impl FnMut(),
+) -> Result<Vec<f64>> {
+    let input = Tensor::<4>::random(
+        [batch, 3, image_size, image_size],
+        Distribution::Normal(0.0, 1.0),
+        device,
+    );
+    let run = || -> Result<()> {
+        vit.logits(input.clone())
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .map_err(|err| anyhow::anyhow!("reading logits: {err:?}"))?;
+        Ok(())
+    };
+    for _ in 0..warmup {
+        run()?;
+    }
+    let mut times_ms = Vec::with_capacity(iters);
+    for _ in 0..iters {
+        let start = Instant::now();
+        run()?;
+        times_ms.push(start.elapsed().as_secs_f64() * 1e3);
+        on_iteration();
+    }
+    Ok(times_ms)
+}
+
+/// Median, 90th percentile (nearest rank) and mean of `times_ms`.
+pub fn summarise(times_ms: &[f64]) -> (f64, f64, f64) {
+    assert!(!times_ms.is_empty(), "no timings");
+    let mut sorted = times_ms.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let median = if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    };
+    let rank = ((0.9 * n as f64).ceil() as usize).clamp(1, n);
+    let p90 = sorted[rank - 1];
+    let mean = sorted.iter().sum::<f64>() / n as f64;
+    (median, p90, mean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summarise;
+
+    #[test]
+    fn summary_statistics() {
+        let (median, p90, mean) = summarise(&[5.0, 1.0, 3.0, 2.0, 4.0]);
+        assert_eq!(median, 3.0);
+        assert_eq!(p90, 5.0); // rank ceil(4.5) = 5
+        assert_eq!(mean, 3.0);
+        let times: Vec<f64> = (1..=10).map(f64::from).collect();
+        let (median, p90, _) = summarise(&times);
+        assert_eq!(median, 5.5);
+        assert_eq!(p90, 9.0);
+    }
+}

@@ -1,0 +1,354 @@
+//! The command line: `trainer <command> …`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use model_format::vit::Vit;
+use model_format::{Architecture, ModelFile, StorageDtype, VitConfig};
+
+use crate::backend::{self, BackendChoice, SelectedDevice};
+use crate::bench::{BenchReport, bench, summarise};
+use crate::model::LoadedModel;
+
+/// HaTFAS face anti-spoofing: a 5 MB DeiT-Tiny liveness model distilled from DeiT-Base,
+/// on Burn (CPU, wgpu or CUDA).
+#[derive(Parser, Debug)]
+#[command(name = "trainer", version, about, long_about = None, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+const AFTER_HELP: &str = "\
+Examples:
+  trainer import --pytorch deit_tiny.pth --model deit_tiny_patch16_224 --out tiny.safetensors
+  trainer export --model tiny.safetensors --dtype int8 --out tiny-int8.safetensors
+  trainer infer --model tiny-int8.safetensors --no-detect face.jpg
+  trainer bench --model deit_tiny_patch16_224 --batch 16 --iters 20";
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Convert a PyTorch / timm checkpoint of a DeiT into a model file.
+    Import(ImportArgs),
+    /// Rewrite a model file with f32, f16 or int8 weights.
+    Export(ExportArgs),
+    /// Live/attack verdicts for image files.
+    Infer(InferArgs),
+    /// Inference latency and throughput of a model (start-up excluded).
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub struct BackendArgs {
+    /// Compute backend; `auto` takes CUDA, then a hardware wgpu GPU, then the CPU.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Checkpoint: .pth/.pt (state dict at the top or under `model`/`state_dict`,
+    /// `module.` prefixes allowed) or a timm .safetensors file.
+    #[arg(long, value_name = "FILE")]
+    pub pytorch: PathBuf,
+    /// Preset the checkpoint is an instance of.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(model_format::PRESET_NAMES))]
+    pub model: String,
+    /// Model file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Storage dtype of the written file.
+    #[arg(long, default_value = "f32")]
+    pub dtype: StorageDtype,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Model file to read.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Storage dtype: f32, f16 or int8 (per-output-channel symmetric; compute stays f32).
+    #[arg(long)]
+    pub dtype: StorageDtype,
+    /// Model file to write (never the input).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct InferArgs {
+    /// Model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Use the whole image as the face crop instead of detecting the face.
+    #[arg(long)]
+    pub no_detect: bool,
+    /// One JSON object per image per line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// Image files (JPEG, PNG, BMP, WebP).
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// A preset name (random weights, 2 classes) or a model file.
+    #[arg(long, value_name = "NAME|FILE", default_value = "deit_tiny_patch16_224")]
+    pub model: String,
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Timed iterations.
+    #[arg(long, default_value_t = 20)]
+    pub iters: usize,
+    /// Untimed iterations first (kernel compilation, autotuning, caches).
+    #[arg(long, default_value_t = 3)]
+    pub warmup: usize,
+    /// CPU threads for the CPU backend (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// One JSON object instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "info,wgpu_core=warn,wgpu_hal=error,naga=warn,cubecl=warn",
+        1 => "debug,wgpu_core=warn,wgpu_hal=warn,naga=warn",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => {
+            use clap::CommandFactory;
+            Cli::command().print_help()?;
+            println!(
+                "\n\nThe zero-config quickstart (synthetic data -> teacher -> distil -> eval) \
+                 arrives with the training commands; use a command above meanwhile."
+            );
+            Ok(())
+        }
+        Some(Command::Import(args)) => import(args),
+        Some(Command::Export(args)) => export(args),
+        Some(Command::Infer(args)) => infer(args),
+        Some(Command::Bench(args)) => bench_command(args),
+    }
+}
+
+fn select_device(args: BackendArgs) -> Result<SelectedDevice> {
+    let selected = backend::select(args.backend)?;
+    tracing::info!("backend: {}", selected.description);
+    Ok(selected)
+}
+
+fn refuse_overwrite(input: &std::path::Path, output: &std::path::Path) -> Result<()> {
+    let same = match (input.canonicalize(), output.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        bail!("--out {} is the input file; write to another path", output.display());
+    }
+    Ok(())
+}
+
+fn import(args: ImportArgs) -> Result<()> {
+    refuse_overwrite(&args.pytorch, &args.out)?;
+    let file = crate::import::import(&args.pytorch, &args.model)?;
+    file.write(&args.out, args.dtype)?;
+    let Architecture::Vit(config) = &file.metadata.architecture;
+    println!(
+        "imported {} ({} parameters, {} classes) -> {} ({}, {:.2} MB)",
+        args.pytorch.display(),
+        config.num_params(),
+        config.num_classes,
+        args.out.display(),
+        args.dtype,
+        std::fs::metadata(&args.out)?.len() as f64 / 1e6
+    );
+    Ok(())
+}
+
+fn export(args: ExportArgs) -> Result<()> {
+    refuse_overwrite(&args.model, &args.out)?;
+    let bytes = crate::export::export(&args.model, &args.out, args.dtype)?;
+    println!(
+        "exported {} -> {} ({}, {:.2} MB)",
+        args.model.display(),
+        args.out.display(),
+        args.dtype,
+        bytes as f64 / 1e6
+    );
+    Ok(())
+}
+
+fn infer(args: InferArgs) -> Result<()> {
+    let selected = select_device(args.backend)?;
+    let model = LoadedModel::read(&args.model, &selected.device)?;
+    if !args.no_detect {
+        tracing::warn!(
+            "face detection is not built in yet: the whole image is taken as the face crop \
+             (pass --no-detect to silence this)"
+        );
+    }
+    let progress = (!args.json && args.images.len() > 32).then(|| {
+        ProgressBar::new(args.images.len() as u64).with_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} images {per_sec} ETA {eta}")
+                .expect("valid template"),
+        )
+    });
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut write_error = None;
+    crate::infer::infer(&model, &args.images, &selected.device, |prediction| {
+        let line = if args.json {
+            serde_json::to_string(prediction).expect("predictions serialise")
+        } else {
+            format!(
+                "{}\t{}\tlive_score={:.4}\tlogits=[{}]",
+                prediction.image,
+                prediction.label,
+                prediction.live_score,
+                prediction
+                    .logits
+                    .iter()
+                    .map(|l| format!("{l:.4}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        if let Err(err) = writeln!(out, "{line}") {
+            write_error.get_or_insert(err);
+        }
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    })?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Some(err) = write_error {
+        return Err(err).context("writing results");
+    }
+    Ok(())
+}
+
+fn bench_command(args: BenchArgs) -> Result<()> {
+    if args.batch == 0 || args.iters == 0 {
+        bail!("--batch and --iters must be positive");
+    }
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("configuring CPU threads")?;
+    }
+    let selected = select_device(args.backend)?;
+    let device = &selected.device;
+    let (vit, config) = match VitConfig::preset(&args.model, 2) {
+        Some(config) => (Vit::new(&config, device), config),
+        None => {
+            let path = PathBuf::from(&args.model);
+            if !path.exists() {
+                bail!(
+                    "--model {:?} is neither a preset ({}) nor an existing file",
+                    args.model,
+                    model_format::PRESET_NAMES.join(", ")
+                );
+            }
+            let file = ModelFile::read(&path)?;
+            let Architecture::Vit(config) = file.metadata.architecture.clone();
+            (Vit::from_weights(&config, &file.weights, device), config)
+        }
+    };
+    let progress = (!args.json).then(|| {
+        ProgressBar::new(args.iters as u64).with_style(
+            ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} iterations")
+                .expect("valid template"),
+        )
+    });
+    if let Some(bar) = &progress {
+        bar.set_message("benchmarking");
+    }
+    let times = bench(
+        &vit,
+        config.image_size,
+        args.batch,
+        args.warmup,
+        args.iters,
+        device,
+        || {
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+        },
+    )?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let (median_ms, p90_ms, mean_ms) = summarise(&times);
+    let report = BenchReport {
+        implementation: "burn".into(),
+        backend: selected.description.clone(),
+        model: args.model.clone(),
+        batch: args.batch,
+        iters: args.iters,
+        threads: rayon::current_num_threads(),
+        median_ms,
+        p90_ms,
+        mean_ms,
+        throughput_img_s: args.batch as f64 * 1e3 / median_ms,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{} batch {} on {}: median {:.2} ms, p90 {:.2} ms, mean {:.2} ms, {:.1} img/s ({} iterations after {} warm-up)",
+            report.model,
+            report.batch,
+            report.backend,
+            median_ms,
+            p90_ms,
+            mean_ms,
+            report.throughput_img_s,
+            report.iters,
+            args.warmup
+        );
+    }
+    Ok(())
+}

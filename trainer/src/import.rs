@@ -1,0 +1,195 @@
+//! `trainer import`: a PyTorch checkpoint (official HaTFAS/DeiT code or timm; `.pth`/`.pt`,
+//! the state dict at the top or under `model`/`state_dict`, with or without `module.`
+//! prefixes) or a timm `.safetensors` file -> the project's model file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use model_format::{Architecture, Metadata, ModelFile, VitConfig, WeightTensor, Weights};
+
+/// A checkpoint tensor decoded to f32.
+type Raw = BTreeMap<String, WeightTensor>;
+
+/// Prefixes under which checkpoints keep a ViT's state dict, tried in order.
+const PREFIXES: [&str; 8] = [
+    "",
+    "module.",
+    "model.",
+    "model.module.",
+    "state_dict.",
+    "state_dict.module.",
+    "model_state_dict.",
+    "model_ema.",
+];
+
+/// Reads `checkpoint` and maps it onto the preset `model_name`. The class count comes from
+/// the checkpoint's head.
+pub fn import(checkpoint: &Path, model_name: &str) -> Result<ModelFile> {
+    let config = VitConfig::preset(model_name, 2).with_context(|| {
+        format!(
+            "unknown model {model_name:?}; presets: {}",
+            model_format::PRESET_NAMES.join(", ")
+        )
+    })?;
+    import_as(checkpoint, config)
+}
+
+/// Reads `checkpoint` as an instance of `config` (any ViT, presets or free configs); the
+/// class count is taken from the checkpoint's head.
+pub fn import_as(checkpoint: &Path, mut config: VitConfig) -> Result<ModelFile> {
+    let origin = checkpoint.display().to_string();
+    let raw = read_checkpoint(checkpoint).with_context(|| format!("reading checkpoint {origin}"))?;
+    let weights =
+        select_state_dict(&raw).with_context(|| format!("{origin} holds no DeiT/ViT state dict"))?;
+    config.num_classes = weights
+        .get("head.weight")
+        .map(|head| head.shape[0])
+        .with_context(|| format!("{origin}: no head.weight tensor"))?;
+    check_against_config(&weights, &config)
+        .with_context(|| format!("{origin} does not match {}", config.name))?;
+
+    let mut metadata = Metadata::liveness(Architecture::Vit(config));
+    metadata.provenance = crate::provenance::current(vec![origin.clone()]);
+    let file = ModelFile { metadata, weights };
+    file.validate(&origin)?;
+    Ok(file)
+}
+
+/// Every float tensor of the checkpoint, by its dotted name.
+fn read_checkpoint(path: &Path) -> Result<Raw> {
+    let bytes_head = {
+        use std::io::Read;
+        let mut head = [0u8; 9];
+        let mut file = std::fs::File::open(path)?;
+        let n = file.read(&mut head)?;
+        head[..n].to_vec()
+    };
+    let is_safetensors = path.extension().is_some_and(|e| e == "safetensors")
+        || (bytes_head.len() == 9 && bytes_head[8] == b'{');
+    if is_safetensors {
+        read_safetensors(path)
+    } else {
+        read_pytorch(path)
+    }
+}
+
+fn read_safetensors(path: &Path) -> Result<Raw> {
+    use safetensors::{Dtype, SafeTensors};
+    let bytes = std::fs::read(path)?;
+    let tensors = SafeTensors::deserialize(&bytes).context("not a valid safetensors file")?;
+    let mut raw = Raw::new();
+    for (name, view) in tensors.tensors() {
+        let data = match view.dtype() {
+            Dtype::F32 => decode::<4>(view.data(), |b| f32::from_le_bytes(b)),
+            Dtype::F16 => decode::<2>(view.data(), |b| half::f16::from_le_bytes(b).to_f32()),
+            Dtype::BF16 => decode::<2>(view.data(), |b| half::bf16::from_le_bytes(b).to_f32()),
+            Dtype::F64 => decode::<8>(view.data(), |b| f64::from_le_bytes(b) as f32),
+            _ => continue, // integer buffers (e.g. step counters) are not weights
+        };
+        raw.insert(name, WeightTensor { shape: view.shape().to_vec(), data });
+    }
+    Ok(raw)
+}
+
+fn read_pytorch(path: &Path) -> Result<Raw> {
+    use pytorch_reader::{DType, PytorchReader};
+    // Whole-checkpoint read first; checkpoints whose extra entries (optimiser state,
+    // argparse namespaces) the reader cannot parse are retried under their weights' key.
+    let reader = match PytorchReader::new(path) {
+        Ok(reader) => reader,
+        Err(whole) => ["model", "state_dict", "model_state_dict"]
+            .iter()
+            .find_map(|key| PytorchReader::with_top_level_key(path, key).ok())
+            .ok_or_else(|| anyhow::anyhow!("not a readable PyTorch checkpoint: {whole}"))?,
+    };
+    let mut raw = Raw::new();
+    for (name, tensor) in reader.tensors() {
+        let decoder: fn(&[u8]) -> Vec<f32> = match tensor.dtype() {
+            DType::F32 => |b| decode::<4>(b, f32::from_le_bytes),
+            DType::F16 => |b| decode::<2>(b, |x| half::f16::from_le_bytes(x).to_f32()),
+            DType::BF16 => |b| decode::<2>(b, |x| half::bf16::from_le_bytes(x).to_f32()),
+            DType::F64 => |b| decode::<8>(b, |x| f64::from_le_bytes(x) as f32),
+            _ => continue, // integer buffers (step counters, indices) are not weights
+        };
+        let bytes = tensor.read().with_context(|| format!("reading tensor {name}"))?;
+        raw.insert(
+            name.clone(),
+            WeightTensor { shape: tensor.shape().to_vec(), data: decoder(&bytes) },
+        );
+    }
+    Ok(raw)
+}
+
+fn decode<const N: usize>(bytes: &[u8], f: impl Fn([u8; N]) -> f32) -> Vec<f32> {
+    bytes
+        .chunks_exact(N)
+        .map(|chunk| f(chunk.try_into().expect("chunk of N bytes")))
+        .collect()
+}
+
+/// The tensors under the first prefix that holds a ViT (`pos_embed` and `head.weight`),
+/// with the prefix removed.
+fn select_state_dict(raw: &Raw) -> Result<Weights> {
+    for prefix in PREFIXES {
+        if raw.contains_key(&format!("{prefix}pos_embed"))
+            && raw.contains_key(&format!("{prefix}head.weight"))
+        {
+            return Ok(raw
+                .iter()
+                .filter_map(|(name, tensor)| {
+                    name.strip_prefix(prefix).map(|n| (n.to_string(), tensor.clone()))
+                })
+                // Under the empty prefix, keep the model's tensors only.
+                .filter(|(name, _)| !prefix.is_empty() || !PREFIXES[1..].iter().any(|p| name.starts_with(p)))
+                .collect());
+        }
+    }
+    let sample: Vec<_> = raw.keys().take(8).cloned().collect();
+    bail!(
+        "found no pos_embed/head.weight under any of the prefixes {:?} (first tensors: {})",
+        PREFIXES,
+        sample.join(", ")
+    )
+}
+
+/// Names and shapes must be exactly the config's.
+fn check_against_config(weights: &Weights, config: &VitConfig) -> Result<()> {
+    let expected: BTreeMap<String, Vec<usize>> = config.tensor_shapes().into_iter().collect();
+    let mut problems = Vec::new();
+    for (name, shape) in &expected {
+        match weights.get(name) {
+            None => problems.push(format!("missing tensor {name} (expected shape {shape:?})")),
+            Some(found) if &found.shape != shape => problems.push(format!(
+                "tensor {name} has shape {:?}, the model expects {shape:?}",
+                found.shape
+            )),
+            Some(_) => {}
+        }
+    }
+    let extra: BTreeSet<&String> = weights.keys().filter(|n| !expected.contains_key(*n)).collect();
+    if !extra.is_empty() {
+        let list: Vec<_> = extra.iter().take(6).map(|s| s.as_str()).collect();
+        let hint = if extra.iter().any(|n| n.contains("dist")) {
+            " (a distilled DeiT with a distillation token is not a plain DeiT)"
+        } else {
+            ""
+        };
+        problems.push(format!(
+            "{} tensor(s) the model does not have: {}{}{hint}",
+            extra.len(),
+            list.join(", "),
+            if extra.len() > list.len() { ", ..." } else { "" }
+        ));
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let shown = problems.len().min(5);
+    bail!(
+        "{} problem(s): {}{}",
+        problems.len(),
+        problems[..shown].join("; "),
+        if problems.len() > shown { "; ..." } else { "" }
+    )
+}

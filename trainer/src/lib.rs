@@ -1,0 +1,11 @@
+//! The native HaTFAS trainer: model import/export, inference and benchmarks on Burn
+//! (CPU, wgpu or CUDA chosen at run time). The binary is a thin wrapper around [`cli`].
+
+pub mod backend;
+pub mod bench;
+pub mod cli;
+pub mod export;
+pub mod import;
+pub mod infer;
+pub mod model;
+pub mod provenance;
