@@ -3,7 +3,7 @@
 //! Written once; the trainer and the page both call it.
 
 use burn::tensor::{Device, Tensor, TensorData};
-use image::imageops::{self, FilterType};
+use image::imageops;
 use image::{RgbImage, RgbaImage};
 
 use crate::metadata::{Interpolation, Preprocessing};
@@ -105,19 +105,148 @@ fn center_offset(size: u32, crop: u32) -> u32 {
     if twice % 2 == 1 && half % 2 == 1 { half + 1 } else { half }
 }
 
+/// Resizes to exactly `width` x `height`, reproducing Pillow's `Image.resize` (what
+/// torchvision's `Resize` runs on PIL images, so what the reference training saw) to the
+/// bit: separable convolution with fixed-point coefficients, the kernel widened by the
+/// scale when shrinking (antialias), horizontal pass first into an 8-bit intermediate.
+/// No crate reproduces Pillow exactly (`fast_image_resize` and `image` differ by up to
+/// four levels), hence this port of Pillow's `Resample.c`.
+pub fn resize(image: &RgbImage, width: u32, height: u32, interpolation: Interpolation) -> RgbImage {
+    if (width, height) == image.dimensions() {
+        return image.clone();
+    }
+    let filter = match interpolation {
+        Interpolation::Bicubic => Filter::BICUBIC,
+    };
+    let (in_w, in_h) = (image.width() as usize, image.height() as usize);
+    let (out_w, out_h) = (width as usize, height as usize);
+    let horizontal = Coefficients::new(in_w, out_w, filter);
+    let vertical = Coefficients::new(in_h, out_h, filter);
+
+    // Horizontal pass over the rows the vertical pass will read.
+    let first_row = vertical.bounds[0].0;
+    let last_row = vertical.bounds[out_h - 1].0 + vertical.bounds[out_h - 1].1;
+    let src = image.as_raw();
+    let mut temp = vec![0u8; (last_row - first_row) * out_w * 3];
+    if in_w == out_w {
+        temp.copy_from_slice(&src[first_row * in_w * 3..last_row * in_w * 3]);
+    } else {
+        for (y, out_row) in temp.chunks_exact_mut(out_w * 3).enumerate() {
+            let row = &src[(y + first_row) * in_w * 3..][..in_w * 3];
+            for (x, out_px) in out_row.chunks_exact_mut(3).enumerate() {
+                let (start, len) = horizontal.bounds[x];
+                let weights = horizontal.weights(x);
+                for c in 0..3 {
+                    let mut sum = ROUNDING;
+                    for (i, w) in weights[..len].iter().enumerate() {
+                        sum += row[(start + i) * 3 + c] as i64 * *w as i64;
+                    }
+                    out_px[c] = clip8(sum);
+                }
+            }
+        }
+    }
+    if in_h == out_h {
+        return RgbImage::from_raw(width, height, temp).expect("sizes match");
+    }
+    // Vertical pass.
+    let mut out = vec![0u8; out_w * out_h * 3];
+    for (y, out_row) in out.chunks_exact_mut(out_w * 3).enumerate() {
+        let (start, len) = vertical.bounds[y];
+        let start = start - first_row;
+        let weights = &vertical.weights(y)[..len];
+        for (i, value) in out_row.iter_mut().enumerate() {
+            let mut sum = ROUNDING;
+            for (j, w) in weights.iter().enumerate() {
+                sum += temp[(start + j) * out_w * 3 + i] as i64 * *w as i64;
+            }
+            *value = clip8(sum);
+        }
+    }
+    RgbImage::from_raw(width, height, out).expect("sizes match")
+}
+
+/// Pillow's fixed point for 8-bit images: coefficients scaled by 2^22.
+const PRECISION_BITS: u32 = 32 - 8 - 2;
+const ROUNDING: i64 = 1 << (PRECISION_BITS - 1);
+
+fn clip8(sum: i64) -> u8 {
+    (sum >> PRECISION_BITS).clamp(0, 255) as u8
+}
+
+/// A resampling kernel and its support radius.
+#[derive(Clone, Copy)]
+struct Filter {
+    kernel: fn(f64) -> f64,
+    support: f64,
+}
+
+impl Filter {
+    /// Keys' cubic with a = -0.5 (Catmull-Rom), Pillow's `BICUBIC`.
+    const BICUBIC: Filter = Filter {
+        kernel: |x| {
+            const A: f64 = -0.5;
+            let x = x.abs();
+            if x < 1.0 {
+                ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0
+            } else if x < 2.0 {
+                (((x - 5.0) * x + 8.0) * x - 4.0) * A
+            } else {
+                0.0
+            }
+        },
+        support: 2.0,
+    };
+}
+
+/// Per output pixel: the first input pixel, how many contribute, and their fixed-point
+/// weights (Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc`).
+struct Coefficients {
+    bounds: Vec<(usize, usize)>,
+    kernel_size: usize,
+    values: Vec<i32>,
+}
+
+impl Coefficients {
+    fn new(in_size: usize, out_size: usize, filter: Filter) -> Self {
+        let scale = in_size as f64 / out_size as f64;
+        let filter_scale = scale.max(1.0);
+        let support = filter.support * filter_scale;
+        let kernel_size = support.ceil() as usize * 2 + 1;
+        let mut bounds = Vec::with_capacity(out_size);
+        let mut values = vec![0i32; out_size * kernel_size];
+        let mut weights = vec![0f64; kernel_size];
+        for (xx, k) in values.chunks_exact_mut(kernel_size).enumerate() {
+            let center = (xx as f64 + 0.5) * scale;
+            // C's (int) truncation of values that are >= -0.5 + 0.5 after the clamp.
+            let xmin = ((center - support + 0.5) as i64).max(0) as usize;
+            let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
+            let count = xmax.saturating_sub(xmin);
+            let mut total = 0.0;
+            for (x, w) in weights[..count].iter_mut().enumerate() {
+                *w = (filter.kernel)((x as f64 + xmin as f64 - center + 0.5) / filter_scale);
+                total += *w;
+            }
+            for (x, w) in weights[..count].iter().enumerate() {
+                let w = if total != 0.0 { w / total } else { *w };
+                let scaled = w * (1u32 << PRECISION_BITS) as f64;
+                // Round half away from zero, as Pillow's normalize_coeffs_8bpc.
+                k[x] = if scaled < 0.0 { (scaled - 0.5) as i32 } else { (scaled + 0.5) as i32 };
+            }
+            bounds.push((xmin, count));
+        }
+        Self { bounds, kernel_size, values }
+    }
+
+    fn weights(&self, index: usize) -> &[i32] {
+        &self.values[index * self.kernel_size..(index + 1) * self.kernel_size]
+    }
+}
+
 /// The evaluation transform as an owned RGB crop of `input_size` (before normalisation).
 pub fn resize_and_crop(image: &RgbImage, p: &Preprocessing) -> RgbImage {
-    let filter = match p.interpolation {
-        // Catmull-Rom is the cubic with a = -0.5, PIL's and torchvision's bicubic; the
-        // `image` crate widens the kernel when shrinking (antialias), as PIL does.
-        Interpolation::Bicubic => FilterType::CatmullRom,
-    };
     let (w, h) = resized_dims(image.width(), image.height(), p.resize_shorter_to as u32);
-    let resized = if (w, h) == image.dimensions() {
-        image.clone()
-    } else {
-        imageops::resize(image, w, h, filter)
-    };
+    let resized = resize(image, w, h, p.interpolation);
     let crop = p.input_size as u32;
     let (left, top) = (center_offset(w, crop), center_offset(h, crop));
     imageops::crop_imm(&resized, left, top, crop.min(w), crop.min(h)).to_image()
