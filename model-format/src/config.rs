@@ -121,7 +121,10 @@ impl VitConfig {
             ));
         }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps < 1.0) {
-            return Err(format!("layer_norm_eps {} is out of range", self.layer_norm_eps));
+            return Err(format!(
+                "layer_norm_eps {} is out of range",
+                self.layer_norm_eps
+            ));
         }
         Ok(())
     }
@@ -245,7 +248,12 @@ mod tests {
         let mut config = VitConfig::custom(32, 8, 48, 2, 3, 2);
         assert!(config.validate().is_ok());
         config.image_size = 30;
-        assert!(config.validate().unwrap_err().contains("multiple of patch_size"));
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .contains("multiple of patch_size")
+        );
         let mut config = VitConfig::custom(32, 8, 48, 2, 5, 2);
         assert!(config.validate().unwrap_err().contains("num_heads"));
         config.num_heads = 0;

@@ -13,4 +13,6 @@ pub mod vit;
 
 pub use config::{Architecture, PRESET_NAMES, VitConfig};
 pub use file::{FileError, ModelFile, WeightTensor, Weights};
-pub use metadata::{CLASSES, FORMAT_VERSION, Interpolation, Metadata, Preprocessing, Provenance, StorageDtype};
+pub use metadata::{
+    CLASSES, FORMAT_VERSION, Interpolation, Metadata, Preprocessing, Provenance, StorageDtype,
+};

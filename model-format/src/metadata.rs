@@ -31,7 +31,9 @@ impl std::str::FromStr for StorageDtype {
             "f32" => Ok(Self::F32),
             "f16" => Ok(Self::F16),
             "int8" => Ok(Self::Int8),
-            other => Err(format!("unknown dtype {other:?} (expected f32, f16 or int8)")),
+            other => Err(format!(
+                "unknown dtype {other:?} (expected f32, f16 or int8)"
+            )),
         }
     }
 }

@@ -35,11 +35,21 @@ pub enum PreprocessError {
 
 impl<'a> ImageView<'a> {
     pub fn rgb(width: u32, height: u32, pixels: &'a [u8]) -> Self {
-        Self { width, height, channels: 3, pixels }
+        Self {
+            width,
+            height,
+            channels: 3,
+            pixels,
+        }
     }
 
     pub fn rgba(width: u32, height: u32, pixels: &'a [u8]) -> Self {
-        Self { width, height, channels: 4, pixels }
+        Self {
+            width,
+            height,
+            channels: 4,
+            pixels,
+        }
     }
 
     /// Copies the pixels into an owned RGB image (dropping alpha), checking the buffer.
@@ -102,7 +112,11 @@ fn center_offset(size: u32, crop: u32) -> u32 {
     let twice = size.saturating_sub(crop); // (size - crop) / 2 = twice / 2
     let half = twice / 2;
     // An odd difference lands exactly on .5: round to the even neighbour.
-    if twice % 2 == 1 && half % 2 == 1 { half + 1 } else { half }
+    if twice % 2 == 1 && half % 2 == 1 {
+        half + 1
+    } else {
+        half
+    }
 }
 
 /// Resizes to exactly `width` x `height`, reproducing Pillow's `Image.resize` (what
@@ -231,11 +245,19 @@ impl Coefficients {
                 let w = if total != 0.0 { w / total } else { *w };
                 let scaled = w * (1u32 << PRECISION_BITS) as f64;
                 // Round half away from zero, as Pillow's normalize_coeffs_8bpc.
-                k[x] = if scaled < 0.0 { (scaled - 0.5) as i32 } else { (scaled + 0.5) as i32 };
+                k[x] = if scaled < 0.0 {
+                    (scaled - 0.5) as i32
+                } else {
+                    (scaled + 0.5) as i32
+                };
             }
             bounds.push((xmin, count));
         }
-        Self { bounds, kernel_size, values }
+        Self {
+            bounds,
+            kernel_size,
+            values,
+        }
     }
 
     fn weights(&self, index: usize) -> &[i32] {
@@ -321,8 +343,7 @@ mod tests {
     #[test]
     fn normalise_uses_imagenet_statistics() {
         let p = Preprocessing::imagenet(2);
-        let image = RgbImage::from_raw(2, 2, vec![255, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0])
-            .unwrap();
+        let image = RgbImage::from_raw(2, 2, vec![255, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
         let out = normalise(&image, &p);
         assert!((out[0] - (1.0 - 0.485) / 0.229).abs() < 1e-6);
         assert!((out[4] - (0.0 - 0.456) / 0.224).abs() < 1e-6);
@@ -339,10 +360,19 @@ mod tests {
             Err(PreprocessError::BufferSize { .. })
         ));
         assert_eq!(
-            ImageView { width: 1, height: 1, channels: 2, pixels: &[0, 0] }.to_rgb(),
+            ImageView {
+                width: 1,
+                height: 1,
+                channels: 2,
+                pixels: &[0, 0]
+            }
+            .to_rgb(),
             Err(PreprocessError::Channels(2))
         );
-        assert_eq!(ImageView::rgb(0, 5, &[]).to_rgb(), Err(PreprocessError::Empty(0, 5)));
+        assert_eq!(
+            ImageView::rgb(0, 5, &[]).to_rgb(),
+            Err(PreprocessError::Empty(0, 5))
+        );
     }
 
     #[test]

@@ -211,15 +211,22 @@ impl Vit {
             let shape = value.dims().to_vec();
             (value.reshape([shape.iter().product::<usize>()]), shape)
         };
-        let linear = |layer: &Linear, prefix: &str, param: &mut dyn FnMut(String, Tensor<1>, Vec<usize>)| {
-            let [d_in, d_out] = layer.weight.dims();
-            // Burn's [in, out] back to timm's [out, in].
-            let weight = layer.weight.val().transpose().reshape([d_in * d_out]);
-            param(format!("{prefix}.weight"), weight, vec![d_out, d_in]);
-            let bias = layer.bias.as_ref().expect("linear layers have a bias").val();
-            param(format!("{prefix}.bias"), bias, vec![d_out]);
-        };
-        let norm = |layer: &LayerNorm, prefix: &str, param: &mut dyn FnMut(String, Tensor<1>, Vec<usize>)| {
+        let linear =
+            |layer: &Linear, prefix: &str, param: &mut dyn FnMut(String, Tensor<1>, Vec<usize>)| {
+                let [d_in, d_out] = layer.weight.dims();
+                // Burn's [in, out] back to timm's [out, in].
+                let weight = layer.weight.val().transpose().reshape([d_in * d_out]);
+                param(format!("{prefix}.weight"), weight, vec![d_out, d_in]);
+                let bias = layer
+                    .bias
+                    .as_ref()
+                    .expect("linear layers have a bias")
+                    .val();
+                param(format!("{prefix}.bias"), bias, vec![d_out]);
+            };
+        let norm = |layer: &LayerNorm,
+                    prefix: &str,
+                    param: &mut dyn FnMut(String, Tensor<1>, Vec<usize>)| {
             let [d] = layer.gamma.dims();
             param(format!("{prefix}.weight"), layer.gamma.val(), vec![d]);
             let beta = layer.beta.as_ref().expect("layer norms have a bias").val();
@@ -228,9 +235,20 @@ impl Vit {
 
         let (weight, shape) = flatten(self.patch_embed.weight.val());
         param("patch_embed.proj.weight".into(), weight, shape);
-        let bias = self.patch_embed.bias.as_ref().expect("patch embedding has a bias");
-        param("patch_embed.proj.bias".into(), bias.val(), bias.dims().to_vec());
-        for (name, token) in [("cls_token", &self.cls_token), ("pos_embed", &self.pos_embed)] {
+        let bias = self
+            .patch_embed
+            .bias
+            .as_ref()
+            .expect("patch embedding has a bias");
+        param(
+            "patch_embed.proj.bias".into(),
+            bias.val(),
+            bias.dims().to_vec(),
+        );
+        for (name, token) in [
+            ("cls_token", &self.cls_token),
+            ("pos_embed", &self.pos_embed),
+        ] {
             let shape = token.dims().to_vec();
             let n = shape.iter().product::<usize>();
             param(name.into(), token.val().reshape([n]), shape);

@@ -16,7 +16,9 @@ use tests::{fixture, max_abs_diff};
 fn logits_of(file: &ModelFile, device: &Device) -> Vec<f32> {
     let Architecture::Vit(config) = &file.metadata.architecture;
     let vit = Vit::from_weights(config, &file.weights, device);
-    let photo = image::open(fixture("preprocess/astronaut.png")).unwrap().to_rgb8();
+    let photo = image::open(fixture("preprocess/astronaut.png"))
+        .unwrap()
+        .to_rgb8();
     let face = image::imageops::crop_imm(&photo, 140, 30, 200, 200).to_image();
     let p = &file.metadata.preprocessing;
     let inputs: Vec<Vec<f32>> = [&photo, &face]
@@ -24,7 +26,10 @@ fn logits_of(file: &ModelFile, device: &Device) -> Vec<f32> {
         .map(|image| preprocess(ImageView::from(image), p).unwrap())
         .collect();
     let images = batch_tensor(&inputs, p.input_size, device);
-    vit.logits(images).into_data().try_into_vec::<f32>().unwrap()
+    vit.logits(images)
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap()
 }
 
 /// Writes `original` in every dtype, checks sizes and returns each dtype's largest logit
@@ -52,7 +57,10 @@ fn round_trip(original: &ModelFile, device: &Device) -> Vec<(StorageDtype, u64, 
         eprintln!("{dtype}: {bytes} bytes, max logit difference {diff:.2e} (logits {reference:?})");
         results.push((dtype, bytes, diff));
     }
-    assert!(results[2].1 < results[1].1 && results[1].1 < results[0].1, "{results:?}");
+    assert!(
+        results[2].1 < results[1].1 && results[1].1 < results[0].1,
+        "{results:?}"
+    );
     results
 }
 
@@ -69,8 +77,14 @@ fn deit_tiny_files_are_5_mb_and_close_to_f32() {
     let results = round_trip(&original, &device);
     let limits = [(23_000_000, 0.0), (11_500_000, 1e-3), (6_000_000, 5e-2)];
     for ((dtype, bytes, diff), (max_bytes, tolerance)) in results.into_iter().zip(limits) {
-        assert!(bytes <= max_bytes, "{dtype} file is {bytes} bytes (limit {max_bytes})");
-        assert!(diff <= tolerance, "{dtype}: logits differ by {diff} (> {tolerance})");
+        assert!(
+            bytes <= max_bytes,
+            "{dtype} file is {bytes} bytes (limit {max_bytes})"
+        );
+        assert!(
+            diff <= tolerance,
+            "{dtype}: logits differ by {diff} (> {tolerance})"
+        );
     }
 }
 
@@ -90,10 +104,16 @@ fn large_weight_fixture_stays_within_relative_bounds() {
     let scale = logits_of(&original, &device)
         .iter()
         .fold(0.0f32, |m, l| m.max(l.abs()));
-    assert!(scale > 0.5, "fixture logits should be O(1), got max {scale}");
+    assert!(
+        scale > 0.5,
+        "fixture logits should be O(1), got max {scale}"
+    );
     let results = round_trip(&original, &device);
     // Relative to the largest logit: f16 1 %, int8 10 % (measured: 0.6 % and 6 %).
     for ((dtype, _, diff), bound) in results.into_iter().zip([0.0, 1e-2, 1e-1]) {
-        assert!(diff <= bound * scale, "{dtype}: logits differ by {diff} (> {bound} x {scale})");
+        assert!(
+            diff <= bound * scale,
+            "{dtype}: logits differ by {diff} (> {bound} x {scale})"
+        );
     }
 }

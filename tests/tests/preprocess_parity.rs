@@ -12,7 +12,9 @@ use tests::{fixture, reference_tensor};
 const TOLERANCE: f32 = 1e-5;
 
 fn astronaut() -> RgbImage {
-    image::open(fixture("preprocess/astronaut.png")).expect("fixture photo").to_rgb8()
+    image::open(fixture("preprocess/astronaut.png"))
+        .expect("fixture photo")
+        .to_rgb8()
 }
 
 fn check(image: &RgbImage, size: usize, name: &str) {
@@ -43,4 +45,3 @@ fn small_images_are_upsampled_and_cropped_with_half_to_even_offsets() {
     check(&crop(&astronaut(), 100, 50, 150, 90), 32, "small_up");
     check(&crop(&astronaut(), 200, 90, 250, 130), 32, "small_up_face");
 }
-

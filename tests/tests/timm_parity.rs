@@ -23,9 +23,15 @@ fn check_parity(checkpoint: &str, expected: &str, config: VitConfig) {
     let (_, want_logits) = reference_tensor(expected, "logits");
     let logits = output.logits.into_data().try_into_vec::<f32>().unwrap();
     let diff = max_abs_diff(&logits, &want_logits);
-    assert!(diff <= TOLERANCE, "logits differ by {diff}: {logits:?} vs {want_logits:?}");
+    assert!(
+        diff <= TOLERANCE,
+        "logits differ by {diff}: {logits:?} vs {want_logits:?}"
+    );
     // The fixture is meaningful: logits are not all alike.
-    assert!(want_logits.iter().any(|l| l.abs() > 0.1), "degenerate fixture");
+    assert!(
+        want_logits.iter().any(|l| l.abs() > 0.1),
+        "degenerate fixture"
+    );
 
     let (token_shape, want_tokens) = reference_tensor(expected, "class_tokens");
     assert_eq!(token_shape[0], config.depth);
@@ -62,10 +68,16 @@ fn deit_tiny_from_a_timm_safetensors_checkpoint_matches_timm() {
 
 #[test]
 fn importing_into_the_wrong_preset_is_a_clear_error() {
-    let err = trainer::import::import(&fixture("deit_tiny/checkpoint.safetensors"), "deit_base_patch16_224")
-        .unwrap_err();
+    let err = trainer::import::import(
+        &fixture("deit_tiny/checkpoint.safetensors"),
+        "deit_base_patch16_224",
+    )
+    .unwrap_err();
     let message = format!("{err:#}");
-    assert!(message.contains("does not match deit_base_patch16_224"), "{message}");
+    assert!(
+        message.contains("does not match deit_base_patch16_224"),
+        "{message}"
+    );
     assert!(message.contains("blocks.0.attn.qkv.weight"), "{message}");
     assert!(message.contains("[576, 192]"), "{message}");
 }

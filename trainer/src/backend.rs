@@ -96,7 +96,10 @@ fn wgpu(hardware_only: bool) -> Result<SelectedDevice> {
     Ok(SelectedDevice {
         device,
         backend: "wgpu",
-        description: format!("wgpu ({:?}, {}, {:?})", info.backend, info.name, info.device_type),
+        description: format!(
+            "wgpu ({:?}, {}, {:?})",
+            info.backend, info.name, info.device_type
+        ),
     })
 }
 

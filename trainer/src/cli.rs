@@ -104,7 +104,11 @@ pub struct InferArgs {
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// A preset name (random weights, 2 classes) or a model file.
-    #[arg(long, value_name = "NAME|FILE", default_value = "deit_tiny_patch16_224")]
+    #[arg(
+        long,
+        value_name = "NAME|FILE",
+        default_value = "deit_tiny_patch16_224"
+    )]
     pub model: String,
     #[arg(long, default_value_t = 1)]
     pub batch: usize,
@@ -182,7 +186,10 @@ fn refuse_overwrite(input: &std::path::Path, output: &std::path::Path) -> Result
         _ => false,
     };
     if same {
-        bail!("--out {} is the input file; write to another path", output.display());
+        bail!(
+            "--out {} is the input file; write to another path",
+            output.display()
+        );
     }
     Ok(())
 }

@@ -39,9 +39,10 @@ pub fn import(checkpoint: &Path, model_name: &str) -> Result<ModelFile> {
 /// class count is taken from the checkpoint's head.
 pub fn import_as(checkpoint: &Path, mut config: VitConfig) -> Result<ModelFile> {
     let origin = checkpoint.display().to_string();
-    let raw = read_checkpoint(checkpoint).with_context(|| format!("reading checkpoint {origin}"))?;
-    let weights =
-        select_state_dict(&raw).with_context(|| format!("{origin} holds no DeiT/ViT state dict"))?;
+    let raw =
+        read_checkpoint(checkpoint).with_context(|| format!("reading checkpoint {origin}"))?;
+    let weights = select_state_dict(&raw)
+        .with_context(|| format!("{origin} holds no DeiT/ViT state dict"))?;
     config.num_classes = weights
         .get("head.weight")
         .map(|head| head.shape[0])
@@ -87,7 +88,13 @@ fn read_safetensors(path: &Path) -> Result<Raw> {
             Dtype::F64 => decode::<8>(view.data(), |b| f64::from_le_bytes(b) as f32),
             _ => continue, // integer buffers (e.g. step counters) are not weights
         };
-        raw.insert(name, WeightTensor { shape: view.shape().to_vec(), data });
+        raw.insert(
+            name,
+            WeightTensor {
+                shape: view.shape().to_vec(),
+                data,
+            },
+        );
     }
     Ok(raw)
 }
@@ -112,10 +119,15 @@ fn read_pytorch(path: &Path) -> Result<Raw> {
             DType::F64 => |b| decode::<8>(b, |x| f64::from_le_bytes(x) as f32),
             _ => continue, // integer buffers (step counters, indices) are not weights
         };
-        let bytes = tensor.read().with_context(|| format!("reading tensor {name}"))?;
+        let bytes = tensor
+            .read()
+            .with_context(|| format!("reading tensor {name}"))?;
         raw.insert(
             name.clone(),
-            WeightTensor { shape: tensor.shape().to_vec(), data: decoder(&bytes) },
+            WeightTensor {
+                shape: tensor.shape().to_vec(),
+                data: decoder(&bytes),
+            },
         );
     }
     Ok(raw)
@@ -138,10 +150,13 @@ fn select_state_dict(raw: &Raw) -> Result<Weights> {
             return Ok(raw
                 .iter()
                 .filter_map(|(name, tensor)| {
-                    name.strip_prefix(prefix).map(|n| (n.to_string(), tensor.clone()))
+                    name.strip_prefix(prefix)
+                        .map(|n| (n.to_string(), tensor.clone()))
                 })
                 // Under the empty prefix, keep the model's tensors only.
-                .filter(|(name, _)| !prefix.is_empty() || !PREFIXES[1..].iter().any(|p| name.starts_with(p)))
+                .filter(|(name, _)| {
+                    !prefix.is_empty() || !PREFIXES[1..].iter().any(|p| name.starts_with(p))
+                })
                 .collect());
         }
     }
@@ -167,7 +182,10 @@ fn check_against_config(weights: &Weights, config: &VitConfig) -> Result<()> {
             Some(_) => {}
         }
     }
-    let extra: BTreeSet<&String> = weights.keys().filter(|n| !expected.contains_key(*n)).collect();
+    let extra: BTreeSet<&String> = weights
+        .keys()
+        .filter(|n| !expected.contains_key(*n))
+        .collect();
     if !extra.is_empty() {
         let list: Vec<_> = extra.iter().take(6).map(|s| s.as_str()).collect();
         let hint = if extra.iter().any(|n| n.contains("dist")) {
@@ -179,7 +197,11 @@ fn check_against_config(weights: &Weights, config: &VitConfig) -> Result<()> {
             "{} tensor(s) the model does not have: {}{}{hint}",
             extra.len(),
             list.join(", "),
-            if extra.len() > list.len() { ", ..." } else { "" }
+            if extra.len() > list.len() {
+                ", ..."
+            } else {
+                ""
+            }
         ));
     }
     if problems.is_empty() {

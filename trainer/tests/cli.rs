@@ -95,18 +95,36 @@ fn bench_reports_timings_as_json_and_auto_never_crashes_without_a_gpu() {
     let dir = tempfile::tempdir().unwrap();
     let model = imported_tiny(dir.path());
     let stdout = ok(&[
-        "bench", "--model", model.to_str().unwrap(), "--batch", "2", "--iters", "3",
-        "--warmup", "1", "--threads", "1", "--json", "--backend", "auto",
+        "bench",
+        "--model",
+        model.to_str().unwrap(),
+        "--batch",
+        "2",
+        "--iters",
+        "3",
+        "--warmup",
+        "1",
+        "--threads",
+        "1",
+        "--json",
+        "--backend",
+        "auto",
     ]);
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(v["impl"], "burn");
     assert_eq!(v["batch"], 2);
     assert_eq!(v["iters"], 3);
     assert_eq!(v["threads"], 1);
-    let (median, p90) = (v["median_ms"].as_f64().unwrap(), v["p90_ms"].as_f64().unwrap());
+    let (median, p90) = (
+        v["median_ms"].as_f64().unwrap(),
+        v["p90_ms"].as_f64().unwrap(),
+    );
     assert!(median > 0.0 && p90 >= median, "{v}");
     let throughput = v["throughput_img_s"].as_f64().unwrap();
-    assert!((throughput - 2000.0 / median).abs() < 1e-6 * throughput, "{v}");
+    assert!(
+        (throughput - 2000.0 / median).abs() < 1e-6 * throughput,
+        "{v}"
+    );
 }
 
 #[test]
@@ -120,7 +138,12 @@ fn damaged_and_mismatched_inputs_are_clear_errors() {
     let broken = dir.path().join("broken.safetensors");
     std::fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
     let stderr = fails(&[
-        "infer", "--backend", "cpu", "--no-detect", "--model", broken.to_str().unwrap(),
+        "infer",
+        "--backend",
+        "cpu",
+        "--no-detect",
+        "--model",
+        broken.to_str().unwrap(),
         photo.to_str().unwrap(),
     ]);
     assert!(stderr.contains("broken.safetensors"), "{stderr}");
@@ -129,7 +152,12 @@ fn damaged_and_mismatched_inputs_are_clear_errors() {
     let not_image = dir.path().join("notes.png");
     std::fs::write(&not_image, b"not a picture").unwrap();
     let stderr = fails(&[
-        "infer", "--backend", "cpu", "--no-detect", "--model", model.to_str().unwrap(),
+        "infer",
+        "--backend",
+        "cpu",
+        "--no-detect",
+        "--model",
+        model.to_str().unwrap(),
         not_image.to_str().unwrap(),
     ]);
     assert!(stderr.contains("notes.png"), "{stderr}");
@@ -137,14 +165,27 @@ fn damaged_and_mismatched_inputs_are_clear_errors() {
     // A checkpoint of another architecture.
     let tiny_pth = fixtures().join("timm_tiny/checkpoint.pth");
     let stderr = fails(&[
-        "import", "--pytorch", tiny_pth.to_str().unwrap(), "--model", "deit_tiny_patch16_224",
-        "--out", dir.path().join("x.safetensors").to_str().unwrap(),
+        "import",
+        "--pytorch",
+        tiny_pth.to_str().unwrap(),
+        "--model",
+        "deit_tiny_patch16_224",
+        "--out",
+        dir.path().join("x.safetensors").to_str().unwrap(),
     ]);
-    assert!(stderr.contains("does not match deit_tiny_patch16_224"), "{stderr}");
+    assert!(
+        stderr.contains("does not match deit_tiny_patch16_224"),
+        "{stderr}"
+    );
 
     // Export never overwrites its input.
     let stderr = fails(&[
-        "export", "--model", model.to_str().unwrap(), "--dtype", "f16", "--out",
+        "export",
+        "--model",
+        model.to_str().unwrap(),
+        "--dtype",
+        "f16",
+        "--out",
         model.to_str().unwrap(),
     ]);
     assert!(stderr.contains("is the input file"), "{stderr}");
