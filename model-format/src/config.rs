@@ -108,13 +108,13 @@ impl VitConfig {
                 return Err(format!("{field} = {value} exceeds the limit {max}"));
             }
         }
-        if self.image_size % self.patch_size != 0 {
+        if !self.image_size.is_multiple_of(self.patch_size) {
             return Err(format!(
                 "image_size {} is not a multiple of patch_size {}",
                 self.image_size, self.patch_size
             ));
         }
-        if self.embed_dim % self.num_heads != 0 {
+        if !self.embed_dim.is_multiple_of(self.num_heads) {
             return Err(format!(
                 "embed_dim {} is not a multiple of num_heads {}",
                 self.embed_dim, self.num_heads

@@ -82,7 +82,7 @@ fn read_safetensors(path: &Path) -> Result<Raw> {
     let mut raw = Raw::new();
     for (name, view) in tensors.tensors() {
         let data = match view.dtype() {
-            Dtype::F32 => decode::<4>(view.data(), |b| f32::from_le_bytes(b)),
+            Dtype::F32 => decode::<4>(view.data(), f32::from_le_bytes),
             Dtype::F16 => decode::<2>(view.data(), |b| half::f16::from_le_bytes(b).to_f32()),
             Dtype::BF16 => decode::<2>(view.data(), |b| half::bf16::from_le_bytes(b).to_f32()),
             Dtype::F64 => decode::<8>(view.data(), |b| f64::from_le_bytes(b) as f32),
