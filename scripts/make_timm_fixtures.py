@@ -500,7 +500,12 @@ timm's small init) so that logits and class tokens are O(1) and differ between s
   torchvision's bicubic resize on PIL images is Pillow's (a = -0.5, filter support
   scaled by the factor when downsampling, i.e. antialiased; 8-bit result).
 """
-    (FIXTURES / "README.md").write_text(text)
+    # Keep the section scripts/make_metric_fixtures.py writes at the end.
+    readme = FIXTURES / "README.md"
+    marker = "\n## metrics/\n"
+    if readme.exists() and marker in readme.read_text():
+        text = text.rstrip("\n") + "\n" + marker + readme.read_text().split(marker, 1)[1]
+    readme.write_text(text)
 
 
 def main() -> None:

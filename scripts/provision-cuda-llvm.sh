@@ -21,6 +21,8 @@ if [ ! -f "$target/.tracel-llvm-installed" ]; then
   for wheel in "$work"/*.whl; do
     python3 -m zipfile -e "$wheel" "$store" >&2
   done
+  # zipfile drops the executable bits: the build script runs llvm-config.
+  find "$store" -path '*/bin/*' -type f -exec chmod +x {} +
   mkdir -p "$(dirname "$target")"
   rm -rf "$target"
   ln -s "$store/mlc_llvm_static/static" "$target"

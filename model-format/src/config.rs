@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::mtcnn::MtcnnConfig;
+
 /// Hyper-parameters of a DeiT / ViT classifier (class token, no distillation token).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct VitConfig {
@@ -193,23 +195,36 @@ impl VitConfig {
     }
 }
 
-/// The network a model file holds. Tagged so that later families (the MTCNN nets) fit in.
+/// The network a model file holds.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "family", rename_all = "snake_case")]
 pub enum Architecture {
+    /// A DeiT/ViT liveness classifier.
     Vit(VitConfig),
+    /// The MTCNN face detector (P-, R- and O-Net in one file).
+    Mtcnn(MtcnnConfig),
 }
 
 impl Architecture {
     pub fn validate(&self) -> Result<(), String> {
         match self {
             Architecture::Vit(config) => config.validate(),
+            Architecture::Mtcnn(config) => config.validate(),
         }
     }
 
     pub fn tensor_shapes(&self) -> Vec<(String, Vec<usize>)> {
         match self {
             Architecture::Vit(config) => config.tensor_shapes(),
+            Architecture::Mtcnn(_) => MtcnnConfig::tensor_shapes(),
+        }
+    }
+
+    /// The ViT config, when the file holds a liveness classifier.
+    pub fn vit(&self) -> Option<&VitConfig> {
+        match self {
+            Architecture::Vit(config) => Some(config),
+            Architecture::Mtcnn(_) => None,
         }
     }
 
@@ -218,12 +233,15 @@ impl Architecture {
     pub fn is_quantisable(&self, name: &str, shape: &[usize]) -> bool {
         match self {
             Architecture::Vit(_) => shape.len() >= 2 && name.ends_with(".weight"),
+            // The detector is small (2 MB in f32) and its boxes must match the reference.
+            Architecture::Mtcnn(_) => false,
         }
     }
 
     pub fn name(&self) -> &str {
         match self {
             Architecture::Vit(config) => &config.name,
+            Architecture::Mtcnn(_) => "mtcnn",
         }
     }
 }

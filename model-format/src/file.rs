@@ -845,7 +845,7 @@ mod tests {
     /// channel and one channel of subnormal values.
     fn model() -> ModelFile {
         let architecture = architecture();
-        let mut metadata = Metadata::liveness(architecture.clone());
+        let mut metadata = Metadata::liveness(architecture.vit().expect("a ViT").clone());
         metadata.threshold = 0.625;
         metadata.provenance.command = Some("trainer train --epochs 3".into());
         metadata.provenance.sources = vec!["deit_tiny_patch16_224.pth".into()];

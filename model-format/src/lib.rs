@@ -6,13 +6,18 @@
 //! whatever Burn `Device` it is given, so it compiles for `wasm32-unknown-unknown`.
 
 pub mod config;
+pub mod crop;
+pub mod detect;
 pub mod file;
 pub mod metadata;
+pub mod mtcnn;
 pub mod preprocess;
 pub mod vit;
 
 pub use config::{Architecture, PRESET_NAMES, VitConfig};
+pub use detect::{Detector, Face};
 pub use file::{FileError, ModelFile, WeightTensor, Weights};
 pub use metadata::{
     CLASSES, FORMAT_VERSION, Interpolation, Metadata, Preprocessing, Provenance, StorageDtype,
 };
+pub use mtcnn::{MtcnnConfig, MtcnnNets};

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Architecture;
+use crate::config::{Architecture, VitConfig};
+use crate::mtcnn::MtcnnConfig;
 
 /// Version of the model file format this build writes. Files with a newer version are
 /// refused (their meaning may have changed); older versions stay readable.
@@ -129,7 +130,10 @@ pub struct Provenance {
 pub struct Metadata {
     pub format_version: u32,
     pub architecture: Architecture,
-    pub preprocessing: Preprocessing,
+    /// The input transform of a classifier (absent for the detector, whose pyramid and
+    /// normalisation are part of the architecture).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preprocessing: Option<Preprocessing>,
     /// Class names by output index.
     pub classes: Vec<String>,
     /// A face is called live when softmax(logits)[1] >= threshold.
@@ -143,26 +147,47 @@ pub struct Metadata {
 impl Metadata {
     /// Metadata for a liveness ViT: ImageNet preprocessing at its input size, the class
     /// order attack/live and the neutral threshold 0.5 (until a dev set calibrates it).
-    pub fn liveness(architecture: Architecture) -> Self {
-        let input_size = match &architecture {
-            Architecture::Vit(config) => config.image_size,
-        };
-        let num_classes = match &architecture {
-            Architecture::Vit(config) => config.num_classes,
-        };
-        let classes = if num_classes == 2 {
+    pub fn liveness(config: VitConfig) -> Self {
+        let classes = if config.num_classes == 2 {
             CLASSES.iter().map(|c| c.to_string()).collect()
         } else {
-            (0..num_classes).map(|i| format!("class_{i}")).collect()
+            (0..config.num_classes)
+                .map(|i| format!("class_{i}"))
+                .collect()
         };
         Self {
             format_version: FORMAT_VERSION,
-            architecture,
-            preprocessing: Preprocessing::imagenet(input_size),
+            preprocessing: Some(Preprocessing::imagenet(config.image_size)),
+            architecture: Architecture::Vit(config),
             classes,
             threshold: 0.5,
             storage: StorageDtype::F32,
             provenance: Provenance::default(),
+        }
+    }
+
+    /// Metadata for the MTCNN detector: classes background/face, and O-Net's threshold as
+    /// the decision threshold.
+    pub fn detector(config: MtcnnConfig) -> Self {
+        Self {
+            format_version: FORMAT_VERSION,
+            preprocessing: None,
+            threshold: config.thresholds[2],
+            architecture: Architecture::Mtcnn(config),
+            classes: vec!["background".into(), "face".into()],
+            storage: StorageDtype::F32,
+            provenance: Provenance::default(),
+        }
+    }
+
+    /// The classifier's config and input transform, or why this file is not a classifier.
+    pub fn classifier(&self) -> Result<(&VitConfig, &Preprocessing), String> {
+        match (&self.architecture, &self.preprocessing) {
+            (Architecture::Vit(config), Some(p)) => Ok((config, p)),
+            (Architecture::Vit(_), None) => Err("the classifier has no preprocessing".into()),
+            (Architecture::Mtcnn(_), _) => {
+                Err("this is a face detector (MTCNN), not a liveness classifier".into())
+            }
         }
     }
 
@@ -179,19 +204,36 @@ impl Metadata {
             return Err("format version 0 is not valid".into());
         }
         self.architecture.validate()?;
-        self.preprocessing.validate()?;
-        let Architecture::Vit(config) = &self.architecture;
-        if self.preprocessing.input_size != config.image_size {
-            return Err(format!(
-                "preprocessing input_size {} differs from the model's image_size {}",
-                self.preprocessing.input_size, config.image_size
-            ));
-        }
-        if self.classes.len() != config.num_classes {
+        let num_classes = match &self.architecture {
+            Architecture::Vit(config) => {
+                let (_, p) = self.classifier()?;
+                p.validate()?;
+                if p.input_size != config.image_size {
+                    return Err(format!(
+                        "preprocessing input_size {} differs from the model's image_size {}",
+                        p.input_size, config.image_size
+                    ));
+                }
+                config.num_classes
+            }
+            Architecture::Mtcnn(config) => {
+                if self.preprocessing.is_some() {
+                    return Err("a detector file has no classifier preprocessing".into());
+                }
+                if self.threshold != config.thresholds[2] {
+                    return Err(format!(
+                        "threshold {} differs from O-Net's threshold {}",
+                        self.threshold, config.thresholds[2]
+                    ));
+                }
+                2
+            }
+        };
+        if self.classes.len() != num_classes {
             return Err(format!(
                 "{} class names for a model with {} outputs",
                 self.classes.len(),
-                config.num_classes
+                num_classes
             ));
         }
         if !(self.threshold.is_finite() && (0.0..=1.0).contains(&self.threshold)) {

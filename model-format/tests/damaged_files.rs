@@ -31,7 +31,7 @@ fn files() -> &'static [Vec<u8>; 3] {
             weights.insert(name, WeightTensor { shape, data });
         }
         let model = ModelFile {
-            metadata: Metadata::liveness(architecture),
+            metadata: Metadata::liveness(architecture.vit().expect("a ViT").clone()),
             weights,
         };
         [StorageDtype::F32, StorageDtype::F16, StorageDtype::Int8]

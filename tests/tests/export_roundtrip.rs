@@ -9,18 +9,17 @@
 use burn::tensor::Device;
 use model_format::preprocess::{ImageView, batch_tensor, preprocess};
 use model_format::vit::Vit;
-use model_format::{Architecture, Metadata, ModelFile, StorageDtype, VitConfig};
+use model_format::{Metadata, ModelFile, StorageDtype, VitConfig};
 use tests::{fixture, max_abs_diff};
 
 /// Logits of `file`'s model on two real photos: the whole astronaut picture and her face.
 fn logits_of(file: &ModelFile, device: &Device) -> Vec<f32> {
-    let Architecture::Vit(config) = &file.metadata.architecture;
+    let (config, p) = file.metadata.classifier().unwrap();
     let vit = Vit::from_weights(config, &file.weights, device);
     let photo = image::open(fixture("preprocess/astronaut.png"))
         .unwrap()
         .to_rgb8();
     let face = image::imageops::crop_imm(&photo, 140, 30, 200, 200).to_image();
-    let p = &file.metadata.preprocessing;
     let inputs: Vec<Vec<f32>> = [&photo, &face]
         .into_iter()
         .map(|image| preprocess(ImageView::from(image), p).unwrap())
@@ -71,7 +70,7 @@ fn deit_tiny_files_are_5_mb_and_close_to_f32() {
     let config = VitConfig::preset("deit_tiny_patch16_224", 2).unwrap();
     let vit = Vit::new(&config, &device);
     let original = ModelFile {
-        metadata: Metadata::liveness(Architecture::Vit(config)),
+        metadata: Metadata::liveness(config),
         weights: vit.to_weights(),
     };
     let results = round_trip(&original, &device);

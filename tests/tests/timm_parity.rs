@@ -2,8 +2,8 @@
 //! (fixtures written by `scripts/make_timm_fixtures.py`).
 
 use burn::tensor::{Device, Tensor, TensorData};
+use model_format::VitConfig;
 use model_format::vit::Vit;
-use model_format::{Architecture, VitConfig};
 use tests::{fixture, max_abs_diff, reference_tensor};
 
 const TOLERANCE: f32 = 1e-4;
@@ -13,7 +13,7 @@ const TOLERANCE: f32 = 1e-4;
 fn check_parity(checkpoint: &str, expected: &str, config: VitConfig) {
     let device = Device::flex();
     let file = trainer::import::import_as(&fixture(checkpoint), config).expect("import");
-    let Architecture::Vit(config) = &file.metadata.architecture;
+    let (config, _) = file.metadata.classifier().unwrap();
     let vit = Vit::from_weights(config, &file.weights, &device);
 
     let (input_shape, input) = reference_tensor(expected, "input");
@@ -27,6 +27,7 @@ fn check_parity(checkpoint: &str, expected: &str, config: VitConfig) {
         diff <= TOLERANCE,
         "logits differ by {diff}: {logits:?} vs {want_logits:?}"
     );
+    eprintln!("{checkpoint}: logits within {diff:.1e}");
     // The fixture is meaningful: logits are not all alike.
     assert!(
         want_logits.iter().any(|l| l.abs() > 0.1),
@@ -43,6 +44,7 @@ fn check_parity(checkpoint: &str, expected: &str, config: VitConfig) {
         let want = &want_tokens[i * per_block..(i + 1) * per_block];
         let diff = max_abs_diff(&got, want);
         assert!(diff <= TOLERANCE, "block {i} class token differs by {diff}");
+        eprintln!("{checkpoint}: block {i} class token within {diff:.1e}");
     }
 }
 

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use model_format::vit::Vit;
-use model_format::{Architecture, ModelFile, StorageDtype, VitConfig};
+use model_format::{ModelFile, StorageDtype, VitConfig};
 
 use crate::backend::{self, BackendChoice, SelectedDevice};
 use crate::bench::{BenchReport, bench, summarise};
@@ -32,7 +32,8 @@ Examples:
   trainer import --pytorch deit_tiny.pth --model deit_tiny_patch16_224 --out tiny.safetensors
   trainer export --model tiny.safetensors --dtype int8 --out tiny-int8.safetensors
   trainer infer --model tiny-int8.safetensors --no-detect face.jpg
-  trainer bench --model deit_tiny_patch16_224 --batch 16 --iters 20";
+  trainer bench --model deit_tiny_patch16_224 --batch 16 --iters 20
+  trainer metrics --dev dev_scores.csv --test test_scores.csv";
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -44,6 +45,9 @@ pub enum Command {
     Infer(InferArgs),
     /// Inference latency and throughput of a model (start-up excluded).
     Bench(BenchArgs),
+    /// Protocol metrics from score CSVs: threshold on dev, then APCER, BPCER, ACER, HTER,
+    /// EER and AUC on test, at frame and video level.
+    Metrics(MetricsArgs),
 }
 
 #[derive(Args, Debug, Clone, Copy)]
@@ -56,11 +60,12 @@ pub struct BackendArgs {
 #[derive(Args, Debug)]
 pub struct ImportArgs {
     /// Checkpoint: .pth/.pt (state dict at the top or under `model`/`state_dict`,
-    /// `module.` prefixes allowed) or a timm .safetensors file.
-    #[arg(long, value_name = "FILE")]
+    /// `module.` prefixes allowed) or a timm .safetensors file. With `--model mtcnn`: the
+    /// folder holding facenet-pytorch's pnet.pt, rnet.pt and onet.pt.
+    #[arg(long, value_name = "FILE|DIR")]
     pub pytorch: PathBuf,
-    /// Preset the checkpoint is an instance of.
-    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(model_format::PRESET_NAMES))]
+    /// Preset the checkpoint is an instance of, or `mtcnn` for the face detector.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(IMPORTABLE))]
     pub model: String,
     /// Model file to write.
     #[arg(long, value_name = "FILE")]
@@ -128,6 +133,21 @@ pub struct BenchArgs {
     pub backend: BackendArgs,
 }
 
+#[derive(Args, Debug)]
+pub struct MetricsArgs {
+    /// Dev-split scores: CSV with header `video,label,attack_type,score` (label 1 live,
+    /// 0 attack; attack_type empty for live rows and optional for attacks; score = live
+    /// probability). The thresholds are chosen here (equal-error point).
+    #[arg(long, value_name = "CSV")]
+    pub dev: PathBuf,
+    /// Test-split scores, same columns; evaluated at the dev thresholds.
+    #[arg(long, value_name = "CSV")]
+    pub test: PathBuf,
+    /// One JSON object (rates as fractions) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -171,6 +191,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Export(args)) => export(args),
         Some(Command::Infer(args)) => infer(args),
         Some(Command::Bench(args)) => bench_command(args),
+        Some(Command::Metrics(args)) => metrics_command(args),
     }
 }
 
@@ -194,16 +215,28 @@ fn refuse_overwrite(input: &std::path::Path, output: &std::path::Path) -> Result
     Ok(())
 }
 
+/// What `import --model` accepts: the DeiT presets and the MTCNN detector.
+const IMPORTABLE: [&str; 4] = [
+    model_format::PRESET_NAMES[0],
+    model_format::PRESET_NAMES[1],
+    model_format::PRESET_NAMES[2],
+    "mtcnn",
+];
+
 fn import(args: ImportArgs) -> Result<()> {
     refuse_overwrite(&args.pytorch, &args.out)?;
-    let file = crate::import::import(&args.pytorch, &args.model)?;
+    let file = if args.model == "mtcnn" {
+        crate::import::import_mtcnn(&args.pytorch)?
+    } else {
+        crate::import::import(&args.pytorch, &args.model)?
+    };
     file.write(&args.out, args.dtype)?;
-    let Architecture::Vit(config) = &file.metadata.architecture;
+    let parameters: usize = file.weights.values().map(|w| w.data.len()).sum();
     println!(
-        "imported {} ({} parameters, {} classes) -> {} ({}, {:.2} MB)",
+        "imported {} ({}, {} parameters) -> {} ({}, {:.2} MB)",
         args.pytorch.display(),
-        config.num_params(),
-        config.num_classes,
+        file.metadata.architecture.name(),
+        parameters,
         args.out.display(),
         args.dtype,
         std::fs::metadata(&args.out)?.len() as f64 / 1e6
@@ -299,8 +332,14 @@ fn bench_command(args: BenchArgs) -> Result<()> {
                 );
             }
             let file = ModelFile::read(&path)?;
-            let Architecture::Vit(config) = file.metadata.architecture.clone();
-            (Vit::from_weights(&config, &file.weights, device), config)
+            let (config, _) = file
+                .metadata
+                .classifier()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            (
+                Vit::from_weights(config, &file.weights, device),
+                config.clone(),
+            )
         }
     };
     let progress = (!args.json).then(|| {
@@ -356,6 +395,28 @@ fn bench_command(args: BenchArgs) -> Result<()> {
             report.iters,
             args.warmup
         );
+    }
+    Ok(())
+}
+
+fn metrics_command(args: MetricsArgs) -> Result<()> {
+    use crate::metrics::{ScoreSet, evaluate};
+    let dev = ScoreSet::read_csv(&args.dev)?;
+    let test = ScoreSet::read_csv(&args.test)?;
+    let report = evaluate(&dev, &test)?;
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        println!(
+            "dev {}: {} frames, {} videos; test {}: {} frames, {} videos",
+            args.dev.display(),
+            dev.len(),
+            dev.num_videos(),
+            args.test.display(),
+            test.len(),
+            test.num_videos()
+        );
+        print!("{}", report.table());
     }
     Ok(())
 }

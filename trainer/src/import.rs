@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use model_format::{Architecture, Metadata, ModelFile, VitConfig, WeightTensor, Weights};
+use model_format::{Metadata, ModelFile, MtcnnConfig, VitConfig, WeightTensor, Weights};
 
 /// A checkpoint tensor decoded to f32.
 type Raw = BTreeMap<String, WeightTensor>;
@@ -50,10 +50,34 @@ pub fn import_as(checkpoint: &Path, mut config: VitConfig) -> Result<ModelFile> 
     check_against_config(&weights, &config)
         .with_context(|| format!("{origin} does not match {}", config.name))?;
 
-    let mut metadata = Metadata::liveness(Architecture::Vit(config));
+    let mut metadata = Metadata::liveness(config);
     metadata.provenance = crate::provenance::current(vec![origin.clone()]);
     let file = ModelFile { metadata, weights };
     file.validate(&origin)?;
+    Ok(file)
+}
+
+/// facenet-pytorch's MTCNN weights (`pnet.pt`, `rnet.pt`, `onet.pt` in `dir`, the files of
+/// its package's `data/` folder, MIT-licensed) -> one detector model file.
+pub fn import_mtcnn(dir: &Path) -> Result<ModelFile> {
+    let mut weights = Weights::new();
+    for net in ["pnet", "rnet", "onet"] {
+        let path = dir.join(format!("{net}.pt"));
+        let raw = read_pytorch(&path).with_context(|| format!("reading {}", path.display()))?;
+        weights.extend(
+            raw.into_iter()
+                .map(|(name, t)| (format!("{net}.{name}"), t)),
+        );
+    }
+    let mut metadata = Metadata::detector(MtcnnConfig::default());
+    metadata.provenance = crate::provenance::current(vec![dir.display().to_string()]);
+    metadata.provenance.dataset = Some(
+        "facenet-pytorch 2.6.0 MTCNN weights (MIT licence, (c) 2019 Timothy Esler), \
+         converted from its package data pnet.pt, rnet.pt, onet.pt"
+            .into(),
+    );
+    let file = ModelFile { metadata, weights };
+    file.validate(&dir.display().to_string())?;
     Ok(file)
 }
 

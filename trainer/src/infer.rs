@@ -35,7 +35,7 @@ pub fn infer(
     device: &Device,
     mut emit: impl FnMut(&Prediction),
 ) -> Result<()> {
-    let preprocessing = &model.file.metadata.preprocessing;
+    let preprocessing = &model.preprocessing;
     let threshold = model.file.metadata.threshold;
     for chunk in images.chunks(BATCH) {
         let inputs = chunk

@@ -7,5 +7,6 @@ pub mod cli;
 pub mod export;
 pub mod import;
 pub mod infer;
+pub mod metrics;
 pub mod model;
 pub mod provenance;

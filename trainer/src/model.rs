@@ -5,29 +5,36 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use burn::tensor::{Device, Tensor};
 use model_format::vit::Vit;
-use model_format::{Architecture, ModelFile};
+use model_format::{ModelFile, Preprocessing};
 
 /// A liveness model on a device, with the metadata of its file.
 pub struct LoadedModel {
     pub file: ModelFile,
     pub vit: Vit,
+    pub preprocessing: Preprocessing,
 }
 
 impl LoadedModel {
     pub fn read(path: &Path, device: &Device) -> Result<Self> {
         let file = ModelFile::read(path)?;
-        Ok(Self::from_file(file, device))
+        Self::from_file(file, device).with_context(|| format!("{}", path.display()))
     }
 
-    pub fn from_file(file: ModelFile, device: &Device) -> Self {
-        let Architecture::Vit(config) = &file.metadata.architecture;
+    /// Fails when the file is not a liveness classifier (for example the face detector).
+    pub fn from_file(file: ModelFile, device: &Device) -> Result<Self> {
+        let (config, preprocessing) = file.metadata.classifier().map_err(anyhow::Error::msg)?;
         let vit = Vit::from_weights(config, &file.weights, device);
-        Self { file, vit }
+        let preprocessing = preprocessing.clone();
+        Ok(Self {
+            file,
+            vit,
+            preprocessing,
+        })
     }
 
     /// Side of the square input.
     pub fn input_size(&self) -> usize {
-        self.file.metadata.preprocessing.input_size
+        self.preprocessing.input_size
     }
 
     /// Logits of a batch `[B, 3, S, S]`, read back to the host.

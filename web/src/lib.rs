@@ -3,7 +3,7 @@
 //! on every file it fetches or a visitor drops, shared with the trainer through
 //! `model-format`.
 
-use model_format::{Architecture, ModelFile};
+use model_format::ModelFile;
 use wasm_bindgen::prelude::*;
 
 /// Validates a model file and returns a JSON summary of it (architecture, parameters,
@@ -17,13 +17,13 @@ pub fn describe_model(name: &str, bytes: &[u8]) -> Result<String, JsError> {
 pub fn summary(name: &str, bytes: &[u8]) -> Result<String, String> {
     let file = ModelFile::from_bytes(name, bytes).map_err(|err| err.to_string())?;
     let meta = &file.metadata;
-    let Architecture::Vit(config) = &meta.architecture;
+    let parameters: usize = file.weights.values().map(|w| w.data.len()).sum();
     let json = serde_json::json!({
         "name": name,
         "bytes": bytes.len(),
-        "architecture": config.name,
-        "parameters": config.num_params(),
-        "input_size": meta.preprocessing.input_size,
+        "architecture": meta.architecture.name(),
+        "parameters": parameters,
+        "input_size": meta.preprocessing.as_ref().map(|p| p.input_size),
         "storage": meta.storage.to_string(),
         "threshold": meta.threshold,
         "classes": meta.classes,
