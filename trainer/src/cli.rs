@@ -31,7 +31,8 @@ const AFTER_HELP: &str = "\
 Examples:
   trainer import --pytorch deit_tiny.pth --model deit_tiny_patch16_224 --out tiny.safetensors
   trainer export --model tiny.safetensors --dtype int8 --out tiny-int8.safetensors
-  trainer infer --model tiny-int8.safetensors --no-detect face.jpg
+  trainer infer --model tiny-int8.safetensors photo.jpg
+  trainer detect --json photo.jpg
   trainer bench --model deit_tiny_patch16_224 --batch 16 --iters 20
   trainer metrics --dev dev_scores.csv --test test_scores.csv";
 
@@ -41,8 +42,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Rewrite a model file with f32, f16 or int8 weights.
     Export(ExportArgs),
-    /// Live/attack verdicts for image files.
+    /// Live/attack verdicts for image files (the largest face of each, or the whole image).
     Infer(InferArgs),
+    /// Faces in image files: boxes, probabilities and five landmarks (MTCNN).
+    Detect(DetectArgs),
     /// Inference latency and throughput of a model (start-up excluded).
     Bench(BenchArgs),
     /// Protocol metrics from score CSVs: threshold on dev, then APCER, BPCER, ACER, HTER,
@@ -96,9 +99,27 @@ pub struct InferArgs {
     /// Use the whole image as the face crop instead of detecting the face.
     #[arg(long)]
     pub no_detect: bool,
+    /// Detector model file (default: the built-in MTCNN, `www/models/mtcnn.safetensors`).
+    #[arg(long, value_name = "FILE")]
+    pub detector: Option<PathBuf>,
     /// One JSON object per image per line.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// Image files (JPEG, PNG, BMP, WebP).
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DetectArgs {
+    /// One JSON object per image per line: {"image": ..., "faces": [{"box", "prob", "landmarks"}]}.
+    #[arg(long)]
+    pub json: bool,
+    /// Detector model file (default: the built-in MTCNN).
+    #[arg(long, value_name = "FILE")]
+    pub detector: Option<PathBuf>,
     #[command(flatten)]
     pub backend: BackendArgs,
     /// Image files (JPEG, PNG, BMP, WebP).
@@ -190,6 +211,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Import(args)) => import(args),
         Some(Command::Export(args)) => export(args),
         Some(Command::Infer(args)) => infer(args),
+        Some(Command::Detect(args)) => detect(args),
         Some(Command::Bench(args)) => bench_command(args),
         Some(Command::Metrics(args)) => metrics_command(args),
     }
@@ -260,12 +282,9 @@ fn export(args: ExportArgs) -> Result<()> {
 fn infer(args: InferArgs) -> Result<()> {
     let selected = select_device(args.backend)?;
     let model = LoadedModel::read(&args.model, &selected.device)?;
-    if !args.no_detect {
-        tracing::warn!(
-            "face detection is not built in yet: the whole image is taken as the face crop \
-             (pass --no-detect to silence this)"
-        );
-    }
+    let detector = (!args.no_detect)
+        .then(|| crate::detect::load_detector(args.detector.as_deref(), &selected.device))
+        .transpose()?;
     let progress = (!args.json && args.images.len() > 32).then(|| {
         ProgressBar::new(args.images.len() as u64).with_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} images {per_sec} ETA {eta}")
@@ -275,35 +294,68 @@ fn infer(args: InferArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut write_error = None;
-    crate::infer::infer(&model, &args.images, &selected.device, |prediction| {
-        let line = if args.json {
-            serde_json::to_string(prediction).expect("predictions serialise")
-        } else {
-            format!(
-                "{}\t{}\tlive_score={:.4}\tlogits=[{}]",
-                prediction.image,
-                prediction.label,
-                prediction.live_score,
-                prediction
-                    .logits
-                    .iter()
-                    .map(|l| format!("{l:.4}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        if let Err(err) = writeln!(out, "{line}") {
-            write_error.get_or_insert(err);
-        }
-        if let Some(bar) = &progress {
-            bar.inc(1);
-        }
-    })?;
+    let images = &args.images;
+    crate::infer::infer(
+        &model,
+        detector.as_ref(),
+        images,
+        &selected.device,
+        |prediction| {
+            let line = if args.json {
+                serde_json::to_string(prediction).expect("predictions serialise")
+            } else {
+                let score = prediction
+                    .live_score
+                    .map_or("-".to_string(), |s| format!("{s:.4}"));
+                let face = prediction.face.as_ref().map_or(String::new(), |f| {
+                    let [x1, y1, x2, y2] = f.bbox;
+                    format!("\tface=[{x1:.0}, {y1:.0}, {x2:.0}, {y2:.0}]")
+                });
+                format!(
+                    "{}\t{}\tlive_score={score}{face}",
+                    prediction.image, prediction.label
+                )
+            };
+            if let Err(err) = writeln!(out, "{line}") {
+                write_error.get_or_insert(err);
+            }
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+        },
+    )?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
     if let Some(err) = write_error {
         return Err(err).context("writing results");
+    }
+    Ok(())
+}
+
+fn detect(args: DetectArgs) -> Result<()> {
+    let selected = select_device(args.backend)?;
+    let detector = crate::detect::load_detector(args.detector.as_deref(), &selected.device)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for path in &args.images {
+        let name = path.display().to_string();
+        let image = crate::infer::read_rgb(path)?;
+        let faces = crate::detect::detect(&detector, &image, &name)?;
+        if args.json {
+            let line = serde_json::json!({ "image": name, "faces": faces });
+            writeln!(out, "{line}")?;
+        } else {
+            writeln!(out, "{name}: {} face(s)", faces.len())?;
+            for face in &faces {
+                let [x1, y1, x2, y2] = face.bbox;
+                writeln!(
+                    out,
+                    "  box [{x1:.1}, {y1:.1}, {x2:.1}, {y2:.1}]  prob {:.4}",
+                    face.prob
+                )?;
+            }
+        }
     }
     Ok(())
 }

@@ -4,23 +4,28 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
+use model_format::crop::{CROP_SIZE, DEFAULT_MARGIN, face_crop};
 use model_format::preprocess::{ImageView, batch_tensor, preprocess};
+use model_format::{Detector, Face};
 use serde::Serialize;
 
+use crate::detect::detect;
 use crate::model::{LoadedModel, live_score};
 
 /// One image's result.
 #[derive(Serialize, Debug, Clone)]
 pub struct Prediction {
     pub image: String,
-    pub logits: Vec<f32>,
-    /// softmax(logits)[1]
-    pub live_score: f32,
-    /// `live` when live_score >= threshold, else `attack`.
+    /// `None` when no face was found.
+    pub logits: Option<Vec<f32>>,
+    /// softmax(logits)[1]; `None` when no face was found.
+    pub live_score: Option<f32>,
+    /// `live` when live_score >= threshold, `attack` below, `no_face` without a face.
     pub label: &'static str,
     pub threshold: f32,
-    /// The face box used as the crop, `[x1, y1, x2, y2]`; `None` = the whole image.
-    pub face: Option<[f32; 4]>,
+    /// The detected face the crop came from (the largest); `None` with `--no-detect` or
+    /// when no face was found.
+    pub face: Option<Face>,
 }
 
 /// Images per forward pass.
@@ -29,8 +34,11 @@ const BATCH: usize = 16;
 /// Classifies `images` with `model`, calling `emit` for each result in order. An image
 /// that cannot be read fails the whole command (naming the file) only after the results
 /// before it have been emitted.
+/// With a `detector`, each image's largest face is cropped as the training data were
+/// ([`model_format::crop::face_crop`]); without one the whole image is the crop.
 pub fn infer(
     model: &LoadedModel,
+    detector: Option<&Detector>,
     images: &[PathBuf],
     device: &Device,
     mut emit: impl FnMut(&Prediction),
@@ -38,24 +46,50 @@ pub fn infer(
     let preprocessing = &model.preprocessing;
     let threshold = model.file.metadata.threshold;
     for chunk in images.chunks(BATCH) {
-        let inputs = chunk
-            .iter()
-            .map(|path| {
-                let rgb = read_rgb(path)?;
-                preprocess(ImageView::from(&rgb), preprocessing)
-                    .with_context(|| format!("preprocessing {}", path.display()))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let logits = model.logits(batch_tensor(&inputs, model.input_size(), device))?;
-        for (path, logits) in chunk.iter().zip(logits) {
-            let score = live_score(&logits);
+        // (image, face, model input); the input is None when no face was found.
+        let mut prepared = Vec::with_capacity(chunk.len());
+        for path in chunk {
+            let name = path.display().to_string();
+            let rgb = read_rgb(path)?;
+            let (face, crop) = match detector {
+                None => (None, Some(rgb)),
+                Some(detector) => match detect(detector, &rgb, &name)?.into_iter().next() {
+                    Some(face) => {
+                        let crop = face_crop(&rgb, face.bbox, DEFAULT_MARGIN, CROP_SIZE);
+                        (Some(face), Some(crop))
+                    }
+                    None => (None, None),
+                },
+            };
+            let input = crop
+                .map(|crop| preprocess(ImageView::from(&crop), preprocessing))
+                .transpose()
+                .with_context(|| format!("preprocessing {name}"))?;
+            prepared.push((name, face, input));
+        }
+        let inputs: Vec<Vec<f32>> = prepared.iter().filter_map(|(_, _, i)| i.clone()).collect();
+        let mut logits = if inputs.is_empty() {
+            Vec::new()
+        } else {
+            model.logits(batch_tensor(&inputs, model.input_size(), device))?
+        }
+        .into_iter();
+        for (image, face, input) in prepared {
+            // Only images with a face took a row of the batch.
+            let logits = if input.is_some() { logits.next() } else { None };
+            let score = logits.as_deref().map(live_score);
+            let label = match score {
+                None => "no_face",
+                Some(s) if s >= threshold => "live",
+                Some(_) => "attack",
+            };
             emit(&Prediction {
-                image: path.display().to_string(),
+                image,
                 logits,
                 live_score: score,
-                label: if score >= threshold { "live" } else { "attack" },
+                label,
                 threshold,
-                face: None,
+                face,
             });
         }
     }

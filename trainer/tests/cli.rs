@@ -190,3 +190,89 @@ fn damaged_and_mismatched_inputs_are_clear_errors() {
     ]);
     assert!(stderr.contains("is the input file"), "{stderr}");
 }
+
+#[test]
+fn detect_json_reports_every_face() {
+    let group = fixtures().join("mtcnn/group.png");
+    let coffee = fixtures().join("mtcnn/coffee.png");
+    let stdout = ok(&[
+        "detect",
+        "--backend",
+        "cpu",
+        "--json",
+        group.to_str().unwrap(),
+        coffee.to_str().unwrap(),
+    ]);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["image"], group.to_str().unwrap());
+    let faces = lines[0]["faces"].as_array().unwrap();
+    assert_eq!(faces.len(), 2, "{stdout}");
+    // facenet-pytorch's boxes for this frame (tests/fixtures/mtcnn/detections.json).
+    for (face, want) in faces
+        .iter()
+        .zip([[113.4, 119.0, 168.4, 189.0], [449.9, 161.5, 481.6, 204.3]])
+    {
+        let got: Vec<f64> = serde_json::from_value(face["box"].clone()).unwrap();
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 0.1, "{got:?} vs {want:?}");
+        }
+        assert!(face["prob"].as_f64().unwrap() > 0.99);
+        assert_eq!(face["landmarks"].as_array().unwrap().len(), 5);
+    }
+    assert_eq!(
+        lines[1]["faces"].as_array().unwrap().len(),
+        0,
+        "no face in the coffee photo"
+    );
+}
+
+#[test]
+fn infer_classifies_the_detected_face_crop() {
+    use burn::tensor::Device;
+    use model_format::crop::{CROP_SIZE, DEFAULT_MARGIN, face_crop};
+    use model_format::preprocess::{ImageView, batch_tensor, preprocess};
+
+    let dir = tempfile::tempdir().unwrap();
+    let model = imported_tiny(dir.path());
+    let coffee = fixtures().join("mtcnn/coffee.png");
+    let photo = fixtures().join("preprocess/astronaut.png");
+    let stdout = ok(&[
+        "infer",
+        "--backend",
+        "cpu",
+        "--json",
+        "--model",
+        model.to_str().unwrap(),
+        coffee.to_str().unwrap(),
+        photo.to_str().unwrap(),
+    ]);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["label"], "no_face");
+    assert!(lines[0]["logits"].is_null() && lines[0]["face"].is_null());
+
+    // The same pipeline through the library: detect, crop, preprocess, classify.
+    let device = Device::flex();
+    let loaded = trainer::model::LoadedModel::read(&model, &device).unwrap();
+    let detector = trainer::detect::load_detector(None, &device).unwrap();
+    let image = image::open(&photo).unwrap().to_rgb8();
+    let face = trainer::detect::detect(&detector, &image, "astronaut").unwrap()[0].clone();
+    let crop = face_crop(&image, face.bbox, DEFAULT_MARGIN, CROP_SIZE);
+    let input = preprocess(ImageView::from(&crop), &loaded.preprocessing).unwrap();
+    let want = loaded
+        .logits(batch_tensor(&[input], loaded.input_size(), &device))
+        .unwrap();
+
+    let got: Vec<f32> = serde_json::from_value(lines[1]["logits"].clone()).unwrap();
+    for (g, w) in got.iter().zip(&want[0]) {
+        assert!((g - w).abs() < 1e-4, "{got:?} vs {want:?}");
+    }
+    let got_box: Vec<f32> = serde_json::from_value(lines[1]["face"]["box"].clone()).unwrap();
+    assert_eq!(got_box, face.bbox.to_vec());
+}
