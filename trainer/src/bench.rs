@@ -21,31 +21,19 @@ pub struct BenchReport {
     pub p90_ms: f64,
     pub mean_ms: f64,
     pub throughput_img_s: f64,
+    /// Faces found per run (detector benchmarks only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faces: Option<usize>,
 }
 
-/// Times `iters` forward passes of `vit` on a random batch after `warmup` untimed ones.
-/// Each pass reads its logits back, so queued GPU work is included in the time.
-pub fn bench(
-    vit: &Vit,
-    image_size: usize,
-    batch: usize,
+/// Times `iters` calls of `run` after `warmup` untimed ones (kernel compilation,
+/// autotuning, caches), calling `on_iteration` after each timed one.
+pub fn time(
     warmup: usize,
     iters: usize,
-    device: &Device,
+    mut run: impl FnMut() -> Result<()>,
     mut on_iteration: impl FnMut(),
 ) -> Result<Vec<f64>> {
-    let input = Tensor::<4>::random(
-        [batch, 3, image_size, image_size],
-        Distribution::Normal(0.0, 1.0),
-        device,
-    );
-    let run = || -> Result<()> {
-        vit.logits(input.clone())
-            .into_data()
-            .try_into_vec_as::<f32>()
-            .map_err(|err| anyhow::anyhow!("reading logits: {err:?}"))?;
-        Ok(())
-    };
     for _ in 0..warmup {
         run()?;
     }
@@ -57,6 +45,24 @@ pub fn bench(
         on_iteration();
     }
     Ok(times_ms)
+}
+
+/// A random `[batch, 3, size, size]` input for a classifier.
+pub fn random_batch(batch: usize, image_size: usize, device: &Device) -> Tensor<4> {
+    Tensor::random(
+        [batch, 3, image_size, image_size],
+        Distribution::Normal(0.0, 1.0),
+        device,
+    )
+}
+
+/// One forward pass of `vit`, its logits read back so queued GPU work is included.
+pub fn classify(vit: &Vit, input: &Tensor<4>) -> Result<()> {
+    vit.logits(input.clone())
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .map_err(|err| anyhow::anyhow!("reading logits: {err:?}"))?;
+    Ok(())
 }
 
 /// Median, 90th percentile (nearest rank) and mean of `times_ms`.

@@ -8,10 +8,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use model_format::vit::Vit;
-use model_format::{ModelFile, StorageDtype, VitConfig};
+use model_format::{StorageDtype, VitConfig};
 
 use crate::backend::{self, BackendChoice, SelectedDevice};
-use crate::bench::{BenchReport, bench, summarise};
+use crate::bench::{self, BenchReport, summarise};
 use crate::model::LoadedModel;
 
 /// HaTFAS face anti-spoofing: a 5 MB DeiT-Tiny liveness model distilled from DeiT-Base,
@@ -129,7 +129,14 @@ pub struct DetectArgs {
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// A preset name (random weights, 2 classes) or a model file.
+    /// The frame to detect faces in (with `--model mtcnn`).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<PathBuf>,
+    /// Detector model file for `--model mtcnn` (default: the built-in one).
+    #[arg(long, value_name = "FILE")]
+    pub detector: Option<PathBuf>,
+    /// A preset name (random weights, 2 classes), a model file, or `mtcnn` (face detection
+    /// on `--image`).
     #[arg(
         long,
         value_name = "NAME|FILE",
@@ -372,50 +379,60 @@ fn bench_command(args: BenchArgs) -> Result<()> {
     }
     let selected = select_device(args.backend)?;
     let device = &selected.device;
-    let (vit, config) = match VitConfig::preset(&args.model, 2) {
-        Some(config) => (Vit::new(&config, device), config),
-        None => {
-            let path = PathBuf::from(&args.model);
-            if !path.exists() {
-                bail!(
-                    "--model {:?} is neither a preset ({}) nor an existing file",
-                    args.model,
-                    model_format::PRESET_NAMES.join(", ")
-                );
-            }
-            let file = ModelFile::read(&path)?;
-            let (config, _) = file
-                .metadata
-                .classifier()
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            (
-                Vit::from_weights(config, &file.weights, device),
-                config.clone(),
-            )
-        }
-    };
     let progress = (!args.json).then(|| {
         ProgressBar::new(args.iters as u64).with_style(
-            ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} iterations")
+            ProgressStyle::with_template("benchmarking {bar:30} {pos}/{len} iterations")
                 .expect("valid template"),
         )
     });
-    if let Some(bar) = &progress {
-        bar.set_message("benchmarking");
-    }
-    let times = bench(
-        &vit,
-        config.image_size,
-        args.batch,
-        args.warmup,
-        args.iters,
-        device,
-        || {
-            if let Some(bar) = &progress {
-                bar.inc(1);
+    let tick = || {
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    };
+    let (times, batch, faces) = if args.model == "mtcnn" {
+        // Face detection on one frame: the whole MTCNN pipeline, pyramid to landmarks.
+        let Some(path) = &args.image else {
+            bail!("--model mtcnn needs --image FRAME (for example a 640x480 camera frame)");
+        };
+        if args.batch != 1 {
+            bail!("the detector runs one frame at a time: use --batch 1");
+        }
+        let detector = crate::detect::load_detector(args.detector.as_deref(), device)?;
+        let frame = crate::infer::read_rgb(path)?;
+        let name = path.display().to_string();
+        let faces = crate::detect::detect(&detector, &frame, &name)?.len();
+        let run = || crate::detect::detect(&detector, &frame, &name).map(|_| ());
+        (
+            bench::time(args.warmup, args.iters, run, tick)?,
+            1,
+            Some(faces),
+        )
+    } else {
+        let (vit, image_size) = match VitConfig::preset(&args.model, 2) {
+            Some(config) => (Vit::new(&config, device), config.image_size),
+            None => {
+                let path = PathBuf::from(&args.model);
+                if !path.exists() {
+                    bail!(
+                        "--model {:?} is neither a preset ({}), `mtcnn`, nor an existing file",
+                        args.model,
+                        model_format::PRESET_NAMES.join(", ")
+                    );
+                }
+                let model = LoadedModel::read(&path, device)?;
+                let image_size = model.input_size();
+                (model.vit, image_size)
             }
-        },
-    )?;
+        };
+        let input = bench::random_batch(args.batch, image_size, device);
+        let run = || bench::classify(&vit, &input);
+        (
+            bench::time(args.warmup, args.iters, run, tick)?,
+            args.batch,
+            None,
+        )
+    };
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -424,19 +441,20 @@ fn bench_command(args: BenchArgs) -> Result<()> {
         implementation: "burn".into(),
         backend: selected.description.clone(),
         model: args.model.clone(),
-        batch: args.batch,
+        batch,
         iters: args.iters,
         threads: rayon::current_num_threads(),
         median_ms,
         p90_ms,
         mean_ms,
-        throughput_img_s: args.batch as f64 * 1e3 / median_ms,
+        throughput_img_s: batch as f64 * 1e3 / median_ms,
+        faces,
     };
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "{} batch {} on {}: median {:.2} ms, p90 {:.2} ms, mean {:.2} ms, {:.1} img/s ({} iterations after {} warm-up)",
+            "{} batch {} on {}: median {:.2} ms, p90 {:.2} ms, mean {:.2} ms, {:.1} img/s ({} iterations after {} warm-up){}",
             report.model,
             report.batch,
             report.backend,
@@ -445,7 +463,10 @@ fn bench_command(args: BenchArgs) -> Result<()> {
             mean_ms,
             report.throughput_img_s,
             report.iters,
-            args.warmup
+            args.warmup,
+            report
+                .faces
+                .map_or(String::new(), |n| format!(", {n} face(s) per frame"))
         );
     }
     Ok(())
