@@ -5,6 +5,7 @@ pub mod backend;
 pub mod bench;
 pub mod cli;
 pub mod detect;
+pub mod distill;
 pub mod export;
 pub mod import;
 pub mod infer;

@@ -1,0 +1,849 @@
+//! The HaTFAS training loss (docs/METHOD.md, "Distillation losses"): logit-level
+//! distillation (soft or hard, as in DeiT) plus the head-aware feature loss on the encoder
+//! blocks' attention class tokens.
+//!
+//! Every function works on Burn tensors of any device. Gradients flow when the student's
+//! tensors live on an autodiff device (`Device::flex().autodiff()`, ...); the teacher's
+//! inputs are always detached, so the teacher gets no gradient even if its tensors are
+//! tracked.
+
+use burn::tensor::Tensor;
+use burn::tensor::activation::log_softmax;
+use clap::ValueEnum;
+
+/// `eps` of `torch.nn.functional.normalize`: rows are divided by `max(||x||, eps)`.
+const NORMALIZE_EPS: f64 = 1e-12;
+
+/// The logit-level distillation term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum DistillationType {
+    /// No logit distillation: the base loss only (alpha is ignored).
+    None,
+    /// KL divergence between the temperature-softened teacher and student distributions.
+    #[default]
+    Soft,
+    /// Cross-entropy against the teacher's argmax.
+    Hard,
+}
+
+/// Soft distillation: `KL(softmax(t / tau) || softmax(s / tau))`, summed over the classes,
+/// averaged over the batch ("batchmean") and multiplied by `tau^2`, as METHOD.md defines it.
+/// Returns a one-element tensor.
+///
+/// DeiT's reference code (`deit/losses.py`) computes `F.kl_div(..., reduction='sum',
+/// log_target=True) * T * T / outputs_kd.numel()`, i.e. it divides by batch x classes, not
+/// by the batch: its value is this one divided by the number of classes (2 for
+/// anti-spoofing). The fixture (`scripts/make_loss_fixtures.py`) records both.
+///
+/// # Panics
+/// If the shapes differ or `tau` is not positive.
+pub fn soft_distillation(
+    student_logits: Tensor<2>,
+    teacher_logits: Tensor<2>,
+    tau: f64,
+) -> Tensor<1> {
+    assert_eq!(
+        student_logits.dims(),
+        teacher_logits.dims(),
+        "student and teacher logits differ in shape"
+    );
+    assert!(tau > 0.0, "tau must be positive, got {tau}");
+    let batch = student_logits.dims()[0];
+    let log_s = log_softmax(student_logits.div_scalar(tau), 1);
+    let log_t = log_softmax(teacher_logits.detach().div_scalar(tau), 1);
+    let kl = (log_t.clone().exp() * (log_t - log_s)).sum();
+    kl.mul_scalar(tau * tau / batch as f64)
+}
+
+/// Hard distillation: cross-entropy of the student's logits against the teacher's argmax
+/// (ties go to Burn's `argmax`), averaged over the batch. Returns a one-element tensor.
+///
+/// # Panics
+/// If the shapes differ.
+pub fn hard_distillation(student_logits: Tensor<2>, teacher_logits: Tensor<2>) -> Tensor<1> {
+    assert_eq!(
+        student_logits.dims(),
+        teacher_logits.dims(),
+        "student and teacher logits differ in shape"
+    );
+    let targets = teacher_logits.detach().argmax(1);
+    log_softmax(student_logits, 1)
+        .gather(1, targets)
+        .mean()
+        .neg()
+}
+
+/// Rows divided by `max(||row||, 1e-12)`, like `torch.nn.functional.normalize(x, dim=-1)`.
+///
+/// Written as `sqrt(max(||row||^2, eps^2))` (the same value) so that the gradient of an
+/// all-zero row is 0, as in torch, instead of `0 * inf = NaN` through `sqrt` at 0.
+fn l2_normalize_rows(x: Tensor<2>) -> Tensor<2> {
+    let norm = x
+        .clone()
+        .square()
+        .sum_dim(1)
+        .clamp_min(NORMALIZE_EPS * NORMALIZE_EPS)
+        .sqrt();
+    x / norm
+}
+
+/// The head-aware feature loss of one pair: `mean((T - S S^T T)^2)` over the B x D_t
+/// entries, with S, T the L2-normalised rows. C = S^T T is recomputed here, so the student
+/// receives gradient through both S factors.
+fn head_aware_pair_loss(student: Tensor<2>, teacher: Tensor<2>) -> Tensor<1> {
+    let [bs, _] = student.dims();
+    let [bt, _] = teacher.dims();
+    assert_eq!(
+        bs, bt,
+        "student and teacher class tokens differ in batch size"
+    );
+    let s = l2_normalize_rows(student);
+    let t = l2_normalize_rows(teacher.detach());
+    let c = s.clone().transpose().matmul(t.clone()); // D_s x D_t
+    let r = s.matmul(c); // B x D_t
+    (t - r).square().mean()
+}
+
+/// The head-aware feature loss: the mean over the pairs k of
+/// `mean((T_k - S_k S_k^T T_k)^2)`, where S_k (B x D_s) and T_k (B x D_t) are the
+/// L2-normalised rows of `student_tokens[s_ids[k]]` and `teacher_tokens[t_ids[k]]` (one
+/// class token per image and block). Returns a one-element tensor.
+///
+/// # Panics
+/// If the id lists are empty or differ in length, an id is out of range, or a pair's batch
+/// sizes differ. [`validate_layers`] checks the ids up front.
+pub fn head_aware_feature_loss(
+    student_tokens: &[Tensor<2>],
+    teacher_tokens: &[Tensor<2>],
+    s_ids: &[usize],
+    t_ids: &[usize],
+) -> Tensor<1> {
+    if let Err(e) = validate_layers(s_ids, t_ids, student_tokens.len(), teacher_tokens.len()) {
+        panic!("head_aware_feature_loss: {e}");
+    }
+    let total = s_ids
+        .iter()
+        .zip(t_ids)
+        .map(|(&si, &ti)| {
+            head_aware_pair_loss(student_tokens[si].clone(), teacher_tokens[ti].clone())
+        })
+        .reduce(|a, b| a + b)
+        .expect("at least one pair");
+    total.div_scalar(s_ids.len() as f64)
+}
+
+/// Checks a feature-distillation layer pairing: non-empty, equal lengths, every student id
+/// below `student_depth` and every teacher id below `teacher_depth` (ids are 0-based block
+/// indices).
+pub fn validate_layers(
+    s_ids: &[usize],
+    t_ids: &[usize],
+    student_depth: usize,
+    teacher_depth: usize,
+) -> Result<(), String> {
+    if s_ids.is_empty() {
+        return Err("no layer pairs for the feature loss (s_ids and t_ids are empty)".into());
+    }
+    if s_ids.len() != t_ids.len() {
+        return Err(format!(
+            "s_ids has {} entries but t_ids has {}",
+            s_ids.len(),
+            t_ids.len()
+        ));
+    }
+    if let Some(&bad) = s_ids.iter().find(|&&i| i >= student_depth) {
+        return Err(format!(
+            "student layer {bad} out of range: the student has {student_depth} blocks"
+        ));
+    }
+    if let Some(&bad) = t_ids.iter().find(|&&i| i >= teacher_depth) {
+        return Err(format!(
+            "teacher layer {bad} out of range: the teacher has {teacher_depth} blocks"
+        ));
+    }
+    Ok(())
+}
+
+/// The parts of the HaTFAS loss, each a one-element tensor. Only `total` is meant for
+/// `backward`; the others are for logging.
+#[derive(Clone, Debug)]
+pub struct LossParts {
+    /// `(1 - alpha) * base + alpha * logit + beta * feature`.
+    pub total: Tensor<1>,
+    /// The base loss as given.
+    pub base: Tensor<1>,
+    /// The logit-distillation term (0 for [`DistillationType::None`]).
+    pub logit: Tensor<1>,
+    /// The head-aware feature loss (0 when no layer pairs are configured).
+    pub feature: Tensor<1>,
+}
+
+/// The complete HaTFAS loss configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HatfasLoss {
+    kind: DistillationType,
+    alpha: f64,
+    beta: f64,
+    tau: f64,
+    s_ids: Vec<usize>,
+    t_ids: Vec<usize>,
+}
+
+impl HatfasLoss {
+    /// Validates and stores the configuration: `alpha` in [0, 1], `beta` finite and >= 0,
+    /// `tau` finite and > 0, `s_ids` and `t_ids` of equal length. Empty id lists mean no
+    /// feature loss (its part is 0). The ids are checked against the models' depths by
+    /// [`validate_layers`], which needs the models.
+    pub fn new(
+        kind: DistillationType,
+        alpha: f64,
+        beta: f64,
+        tau: f64,
+        s_ids: Vec<usize>,
+        t_ids: Vec<usize>,
+    ) -> Result<Self, String> {
+        if !(0.0..=1.0).contains(&alpha) {
+            return Err(format!("alpha must be in [0, 1], got {alpha}"));
+        }
+        if !(beta.is_finite() && beta >= 0.0) {
+            return Err(format!("beta must be finite and >= 0, got {beta}"));
+        }
+        if !(tau.is_finite() && tau > 0.0) {
+            return Err(format!("tau must be finite and > 0, got {tau}"));
+        }
+        if s_ids.len() != t_ids.len() {
+            return Err(format!(
+                "s_ids has {} entries but t_ids has {}",
+                s_ids.len(),
+                t_ids.len()
+            ));
+        }
+        Ok(Self {
+            kind,
+            alpha,
+            beta,
+            tau,
+            s_ids,
+            t_ids,
+        })
+    }
+
+    pub fn kind(&self) -> DistillationType {
+        self.kind
+    }
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+    pub fn tau(&self) -> f64 {
+        self.tau
+    }
+    pub fn s_ids(&self) -> &[usize] {
+        &self.s_ids
+    }
+    pub fn t_ids(&self) -> &[usize] {
+        &self.t_ids
+    }
+
+    /// `total = (1 - alpha) * base + alpha * logit + beta * feature`. For
+    /// [`DistillationType::None`] ("base loss only" for the logit part) alpha is taken as 0:
+    /// `total = base + beta * feature`, and the teacher logits are not used.
+    ///
+    /// # Panics
+    /// If a layer id is out of range of the token lists, or shapes disagree.
+    pub fn compute(
+        &self,
+        base_loss: Tensor<1>,
+        student_logits: Tensor<2>,
+        teacher_logits: Tensor<2>,
+        student_tokens: &[Tensor<2>],
+        teacher_tokens: &[Tensor<2>],
+    ) -> LossParts {
+        let device = student_logits.device();
+        let (alpha, logit) = match self.kind {
+            DistillationType::None => (0.0, Tensor::<1>::zeros([1], &device)),
+            DistillationType::Soft => (
+                self.alpha,
+                soft_distillation(student_logits, teacher_logits, self.tau),
+            ),
+            DistillationType::Hard => (
+                self.alpha,
+                hard_distillation(student_logits, teacher_logits),
+            ),
+        };
+        let feature = if self.s_ids.is_empty() {
+            Tensor::<1>::zeros([1], &device)
+        } else {
+            head_aware_feature_loss(student_tokens, teacher_tokens, &self.s_ids, &self.t_ids)
+        };
+        let total = base_loss.clone().mul_scalar(1.0 - alpha)
+            + logit.clone().mul_scalar(alpha)
+            + feature.clone().mul_scalar(self.beta);
+        LossParts {
+            total,
+            base: base_loss,
+            logit,
+            feature,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Values and gradients against tests/fixtures/losses (torch, float64 reference,
+    //! `scripts/make_loss_fixtures.py`), hand-computed cases, and validation errors.
+
+    use super::*;
+    use burn::tensor::{Device, TensorData};
+    use std::collections::HashMap;
+
+    const TOL: f64 = 1e-5;
+
+    struct Fixture {
+        tensors: HashMap<String, (Vec<f32>, Vec<usize>)>,
+        metadata: HashMap<String, String>,
+    }
+
+    impl Fixture {
+        fn load() -> Self {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/fixtures/losses/losses.safetensors");
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+            let metadata = meta
+                .metadata()
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+            let tensors = st
+                .tensors()
+                .into_iter()
+                .map(|(name, view)| {
+                    assert_eq!(view.dtype(), safetensors::Dtype::F32, "{name}");
+                    let data = view
+                        .data()
+                        .chunks_exact(4)
+                        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                        .collect();
+                    (name, (data, view.shape().to_vec()))
+                })
+                .collect();
+            Self { tensors, metadata }
+        }
+
+        fn values(&self, name: &str) -> &[f32] {
+            &self
+                .tensors
+                .get(name)
+                .unwrap_or_else(|| panic!("fixture has no {name}"))
+                .0
+        }
+
+        fn scalar(&self, name: &str) -> f64 {
+            let v = self.values(name);
+            assert_eq!(v.len(), 1, "{name}");
+            v[0] as f64
+        }
+
+        fn tensor2(&self, name: &str, device: &Device) -> Tensor<2> {
+            let (data, shape) = &self.tensors[name];
+            assert_eq!(shape.len(), 2, "{name}");
+            Tensor::from_data(TensorData::new(data.clone(), shape.clone()), device)
+        }
+
+        fn ids(&self, key: &str) -> Vec<usize> {
+            self.metadata[key]
+                .split(',')
+                .map(|s| s.parse().unwrap())
+                .collect()
+        }
+
+        fn meta_f64(&self, key: &str) -> f64 {
+            self.metadata[key].parse().unwrap()
+        }
+    }
+
+    fn device() -> Device {
+        Device::flex().autodiff()
+    }
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn scalar(t: Tensor<1>) -> f64 {
+        let v = values(t);
+        assert_eq!(v.len(), 1);
+        v[0] as f64
+    }
+
+    /// Largest |a - b| / max(1, |b|), after checking the lengths.
+    fn max_err(what: &str, got: &[f32], want: &[f32]) -> f64 {
+        assert_eq!(got.len(), want.len(), "{what}: length");
+        let err = got
+            .iter()
+            .zip(want)
+            .map(|(&g, &w)| (g as f64 - w as f64).abs() / (w as f64).abs().max(1.0))
+            .fold(0.0, f64::max);
+        eprintln!("{what}: max error {err:.1e}");
+        assert!(
+            err <= TOL,
+            "{what}: max error {err:e} > {TOL:e}\n got  {got:?}\n want {want:?}"
+        );
+        err
+    }
+
+    fn assert_close(what: &str, got: f64, want: f64) {
+        max_err(what, &[got as f32], &[want as f32]);
+    }
+
+    #[test]
+    fn soft_distillation_matches_torch() {
+        let fx = Fixture::load();
+        let dev = device();
+        for tau in [3.0, 1.0] {
+            let tag = format!("tau{tau}");
+            let s = fx.tensor2("student_logits", &dev).require_grad();
+            let t = fx.tensor2("teacher_logits", &dev);
+            let loss = soft_distillation(s.clone(), t, tau);
+            let grads = loss.backward();
+            let value = scalar(loss);
+            max_err(
+                &format!("soft_{tag}"),
+                &[value as f32],
+                fx.values(&format!("soft_{tag}")),
+            );
+            max_err(
+                &format!("soft_{tag} grad"),
+                &values(s.grad(&grads).unwrap()),
+                fx.values(&format!("soft_{tag}_grad_student_logits")),
+            );
+            // DeiT's code divides by batch x classes: ours / classes (reference only).
+            let classes = fx.tensors["student_logits"].1[1] as f64;
+            assert_close(
+                &format!("soft_deit_{tag}"),
+                value / classes,
+                fx.scalar(&format!("soft_deit_{tag}")),
+            );
+            assert!(
+                (value - fx.scalar(&format!("soft_deit_{tag}"))).abs() > 0.1,
+                "the DeiT variant differs"
+            );
+        }
+    }
+
+    #[test]
+    fn hard_distillation_matches_torch() {
+        let fx = Fixture::load();
+        let dev = device();
+        let s = fx.tensor2("student_logits", &dev).require_grad();
+        let t = fx.tensor2("teacher_logits", &dev);
+        let targets: Vec<f32> = t
+            .clone()
+            .argmax(1)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec()
+            .unwrap();
+        assert_eq!(targets, fx.values("hard_targets"));
+        let loss = hard_distillation(s.clone(), t);
+        let grads = loss.backward();
+        max_err("hard", &[scalar(loss) as f32], fx.values("hard"));
+        max_err(
+            "hard grad",
+            &values(s.grad(&grads).unwrap()),
+            fx.values("hard_grad_student_logits"),
+        );
+    }
+
+    fn tokens(fx: &Fixture, prefix: &str, dev: &Device, grad: bool) -> Vec<Tensor<2>> {
+        (0..3)
+            .map(|i| {
+                let t = fx.tensor2(&format!("{prefix}_{i}"), dev);
+                if grad { t.require_grad() } else { t }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn feature_loss_matches_torch() {
+        let fx = Fixture::load();
+        let dev = device();
+        let (s_ids, t_ids) = (fx.ids("s_ids"), fx.ids("t_ids"));
+        let students = tokens(&fx, "student_tokens", &dev, true);
+        // The teacher's tokens are tracked too: they must get no gradient.
+        let teachers = tokens(&fx, "teacher_tokens", &dev, true);
+        let loss = head_aware_feature_loss(&students, &teachers, &s_ids, &t_ids);
+        let grads = loss.backward();
+        max_err("feature", &[scalar(loss) as f32], fx.values("feature"));
+        for (i, s) in students.iter().enumerate() {
+            let want = fx.values(&format!("feature_grad_student_tokens_{i}"));
+            match s.grad(&grads) {
+                Some(g) => {
+                    max_err(&format!("feature grad {i}"), &values(g), want);
+                }
+                // A layer in no pair (layer 1 here) may have no gradient at all.
+                None => {
+                    eprintln!("student layer {i}: no gradient");
+                    assert!(
+                        want.iter().all(|&w| w == 0.0),
+                        "no gradient for student layer {i}"
+                    );
+                }
+            }
+        }
+        for (i, t) in teachers.iter().enumerate() {
+            if let Some(g) = t.grad(&grads) {
+                eprintln!("teacher layer {i}: a (zero) gradient entry");
+                assert!(
+                    values(g).iter().all(|&v| v == 0.0),
+                    "teacher layer {i} got a gradient"
+                );
+            }
+        }
+        // Each pair on its own.
+        let dev = Device::flex();
+        let students = tokens(&fx, "student_tokens", &dev, false);
+        let teachers = tokens(&fx, "teacher_tokens", &dev, false);
+        let pairs: Vec<f32> = s_ids
+            .iter()
+            .zip(&t_ids)
+            .map(|(&si, &ti)| {
+                scalar(head_aware_feature_loss(&students, &teachers, &[si], &[ti])) as f32
+            })
+            .collect();
+        max_err("feature pairs", &pairs, fx.values("feature_pairs"));
+    }
+
+    /// The fixture's gradients tell "C recomputed" from "C detached": with C a constant the
+    /// student's gradient differs clearly, so the match above checks both S factors.
+    #[test]
+    fn feature_gradient_needs_both_factors() {
+        let fx = Fixture::load();
+        let dev = device();
+        let s = fx.tensor2("student_tokens_0", &dev).require_grad();
+        let t = l2_normalize_rows(fx.tensor2("teacher_tokens_1", &dev));
+        let sn = l2_normalize_rows(s.clone());
+        let c = sn.clone().transpose().matmul(t.clone()).detach();
+        let loss = (t - sn.matmul(c)).square().mean();
+        let grads = loss.backward();
+        // Pair (0, 1) is one of the fixture's three pairs, and the only one using layer 0.
+        let pairs = fx.ids("s_ids").len() as f32;
+        let got = values(s.grad(&grads).unwrap());
+        let want = fx.values("feature_grad_student_tokens_0");
+        let diff = got
+            .iter()
+            .zip(want)
+            .map(|(g, w)| (g / pairs - w).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            diff > 1e-3,
+            "detaching C changed the gradient by only {diff}"
+        );
+    }
+
+    #[test]
+    fn total_matches_torch() {
+        let fx = Fixture::load();
+        let (alpha, beta, tau) = (
+            fx.meta_f64("alpha"),
+            fx.meta_f64("beta"),
+            fx.meta_f64("total_tau"),
+        );
+        for (kind, name) in [
+            (DistillationType::None, "none"),
+            (DistillationType::Soft, "soft"),
+            (DistillationType::Hard, "hard"),
+        ] {
+            let dev = device();
+            let loss =
+                HatfasLoss::new(kind, alpha, beta, tau, fx.ids("s_ids"), fx.ids("t_ids")).unwrap();
+            let s = fx.tensor2("student_logits", &dev).require_grad();
+            let students = tokens(&fx, "student_tokens", &dev, true);
+            let base =
+                Tensor::<1>::from_data(TensorData::new(fx.values("base").to_vec(), [1]), &dev);
+            let parts = loss.compute(
+                base,
+                s.clone(),
+                fx.tensor2("teacher_logits", &dev),
+                &students,
+                &tokens(&fx, "teacher_tokens", &dev, false),
+            );
+            let grads = parts.total.backward();
+            max_err(
+                &format!("total_{name}"),
+                &[scalar(parts.total) as f32],
+                fx.values(&format!("total_{name}")),
+            );
+            max_err("base part", &[scalar(parts.base) as f32], fx.values("base"));
+            max_err(
+                "feature part",
+                &[scalar(parts.feature) as f32],
+                fx.values("feature"),
+            );
+            let (logit, logit_grad) = match kind {
+                DistillationType::None => (0.0, None),
+                DistillationType::Soft => (
+                    fx.scalar("soft_tau3"),
+                    Some("soft_tau3_grad_student_logits"),
+                ),
+                DistillationType::Hard => (fx.scalar("hard"), Some("hard_grad_student_logits")),
+            };
+            assert_close("logit part", scalar(parts.logit), logit);
+            // The total's gradients: alpha x the logit term's, beta x the feature loss's.
+            match (logit_grad, s.grad(&grads)) {
+                (Some(key), Some(g)) => {
+                    let want: Vec<f32> = fx
+                        .values(key)
+                        .iter()
+                        .map(|&v| (v as f64 * alpha) as f32)
+                        .collect();
+                    max_err("total grad logits", &values(g), &want);
+                }
+                (None, g) => assert!(g.is_none_or(|g| values(g).iter().all(|&v| v == 0.0))),
+                (Some(_), None) => panic!("no gradient for the student logits"),
+            }
+            let g = students[2].grad(&grads).unwrap();
+            let want: Vec<f32> = fx
+                .values("feature_grad_student_tokens_2")
+                .iter()
+                .map(|&v| (v as f64 * beta) as f32)
+                .collect();
+            max_err("total grad tokens", &values(g), &want);
+        }
+    }
+
+    fn t2(rows: &[&[f32]], dev: &Device) -> Tensor<2> {
+        let data: Vec<f32> = rows.iter().flat_map(|r| r.iter().copied()).collect();
+        Tensor::from_data(TensorData::new(data, [rows.len(), rows[0].len()]), dev)
+    }
+
+    #[test]
+    fn soft_and_hard_by_hand() {
+        let dev = device();
+        // Identical logits: KL 0, gradient 0.
+        let s = t2(&[&[0.3, -1.2], &[2.0, 0.5]], &dev).require_grad();
+        let loss = soft_distillation(s.clone(), s.clone().detach(), 3.0);
+        let grads = loss.backward();
+        assert_close("soft of identical logits", scalar(loss), 0.0);
+        assert!(
+            values(s.grad(&grads).unwrap())
+                .iter()
+                .all(|v| v.abs() < 1e-7)
+        );
+        // Teacher probabilities (3/4, 1/4), student (1/2, 1/2):
+        // KL = 3/4 ln(3/2) + 1/4 ln(1/2); tau 2 scales the logits by 2 and the loss by 4.
+        let kl = 0.75 * 1.5f64.ln() + 0.25 * 0.5f64.ln();
+        let s = t2(&[&[0.0, 0.0]], &dev);
+        let ln3 = 3f64.ln() as f32;
+        assert_close(
+            "soft tau 1",
+            scalar(soft_distillation(s.clone(), t2(&[&[ln3, 0.0]], &dev), 1.0)),
+            kl,
+        );
+        assert_close(
+            "soft tau 2",
+            scalar(soft_distillation(
+                s.clone(),
+                t2(&[&[2.0 * ln3, 0.0]], &dev),
+                2.0,
+            )),
+            4.0 * kl,
+        );
+        // Batchmean: a second identical row leaves the value unchanged.
+        let s2 = t2(&[&[0.0, 0.0], &[0.0, 0.0]], &dev);
+        assert_close(
+            "soft batchmean",
+            scalar(soft_distillation(
+                s2,
+                t2(&[&[ln3, 0.0], &[ln3, 0.0]], &dev),
+                1.0,
+            )),
+            kl,
+        );
+        // Hard: student (3/4, 1/4); the teacher picks class 0 then class 1:
+        // mean(-ln(3/4), -ln(1/4)).
+        let s = t2(&[&[ln3, 0.0], &[ln3, 0.0]], &dev);
+        let t = t2(&[&[5.0, -1.0], &[0.0, 0.1]], &dev);
+        assert_close(
+            "hard",
+            scalar(hard_distillation(s, t)),
+            (-(0.75f64.ln()) - 0.25f64.ln()) / 2.0,
+        );
+    }
+
+    #[test]
+    fn feature_loss_by_hand() {
+        let dev = device();
+        // Batch 1: R = u (u . u) ... = T exactly, so the loss is 0 whatever the tokens.
+        let s = t2(&[&[1.0, -2.0, 0.5]], &dev);
+        let t = t2(&[&[4.0, 0.0, 1.0, -3.0]], &dev);
+        assert_close(
+            "batch 1",
+            scalar(head_aware_feature_loss(&[s], &[t], &[0], &[0])),
+            0.0,
+        );
+        // Student = teacher with orthogonal rows (B = D): S S^T = I, so R = T.
+        let s = t2(
+            &[&[2.0, 0.0, 0.0], &[0.0, 0.0, -3.0], &[0.0, 0.5, 0.0]],
+            &dev,
+        );
+        assert_close(
+            "orthogonal",
+            scalar(head_aware_feature_loss(
+                std::slice::from_ref(&s),
+                std::slice::from_ref(&s),
+                &[0],
+                &[0],
+            )),
+            0.0,
+        );
+        // D_s = 1: S = [[1], [1]] (any positive scale), T = I_2:
+        // C = [1, 1], R = [[1, 1], [1, 1]], T - R = [[0, -1], [-1, 0]] -> 2 / 4.
+        let s = t2(&[&[5.0], &[0.25]], &dev).require_grad();
+        let t = t2(&[&[3.0, 0.0], &[0.0, 7.0]], &dev);
+        let loss = head_aware_feature_loss(
+            std::slice::from_ref(&s),
+            std::slice::from_ref(&t),
+            &[0],
+            &[0],
+        );
+        assert_close("D_s 1", scalar(loss.clone()), 0.5);
+        // Normalised rows: rescaling a token leaves the value unchanged, so the gradient is
+        // orthogonal to the rows, i.e. 0 for D_s = 1.
+        let grads = loss.backward();
+        assert!(
+            values(s.grad(&grads).unwrap())
+                .iter()
+                .all(|v| v.abs() < 1e-6)
+        );
+        // The mean over pairs: pairs (0, 0) and (1, 0) give 0 and 0.5.
+        let s_pair = [
+            t2(&[&[1.0, 0.0], &[0.0, 1.0]], &dev),
+            t2(&[&[5.0], &[0.25]], &dev),
+        ];
+        let t_pair = [t2(&[&[3.0, 0.0], &[0.0, 7.0]], &dev)];
+        assert_close(
+            "two pairs",
+            scalar(head_aware_feature_loss(&s_pair, &t_pair, &[0, 1], &[0, 0])),
+            0.25,
+        );
+        // An all-zero student row: normalised by eps to 0, finite loss and gradient.
+        let s = t2(&[&[0.0, 0.0], &[1.0, 2.0]], &dev).require_grad();
+        let loss = head_aware_feature_loss(
+            std::slice::from_ref(&s),
+            &[t2(&[&[1.0, 0.0], &[0.0, 1.0]], &dev)],
+            &[0],
+            &[0],
+        );
+        let grads = loss.backward();
+        assert!(
+            values(s.grad(&grads).unwrap())
+                .iter()
+                .all(|v| v.is_finite())
+        );
+    }
+
+    #[test]
+    fn validation() {
+        use DistillationType::*;
+        assert!(HatfasLoss::new(Soft, 0.7, 1.0, 3.0, vec![4, 6, 8], vec![4, 6, 8]).is_ok());
+        assert!(HatfasLoss::new(Hard, 0.0, 0.0, 1.0, vec![], vec![]).is_ok());
+        assert!(HatfasLoss::new(None, 1.0, 2.0, 0.5, vec![0], vec![11]).is_ok());
+        let err = |r: Result<HatfasLoss, String>| r.unwrap_err();
+        assert!(err(HatfasLoss::new(Soft, 1.5, 1.0, 3.0, vec![], vec![])).contains("alpha"));
+        assert!(err(HatfasLoss::new(Soft, -0.1, 1.0, 3.0, vec![], vec![])).contains("alpha"));
+        assert!(err(HatfasLoss::new(Soft, f64::NAN, 1.0, 3.0, vec![], vec![])).contains("alpha"));
+        assert!(err(HatfasLoss::new(Soft, 0.5, -1.0, 3.0, vec![], vec![])).contains("beta"));
+        assert!(
+            err(HatfasLoss::new(
+                Soft,
+                0.5,
+                f64::INFINITY,
+                3.0,
+                vec![],
+                vec![]
+            ))
+            .contains("beta")
+        );
+        assert!(err(HatfasLoss::new(Soft, 0.5, 1.0, 0.0, vec![], vec![])).contains("tau"));
+        assert!(err(HatfasLoss::new(Soft, 0.5, 1.0, -2.0, vec![], vec![])).contains("tau"));
+        assert!(err(HatfasLoss::new(Soft, 0.5, 1.0, f64::NAN, vec![], vec![])).contains("tau"));
+        assert!(err(HatfasLoss::new(Soft, 0.5, 1.0, 3.0, vec![1, 2], vec![1])).contains("entries"));
+
+        assert_eq!(validate_layers(&[4, 6, 8], &[4, 6, 8], 12, 12), Ok(()));
+        assert_eq!(validate_layers(&[11], &[0], 12, 1), Ok(()));
+        assert!(
+            validate_layers(&[], &[], 12, 12)
+                .unwrap_err()
+                .contains("no layer pairs")
+        );
+        assert!(
+            validate_layers(&[1, 2], &[1], 12, 12)
+                .unwrap_err()
+                .contains("entries")
+        );
+        assert!(
+            validate_layers(&[12], &[0], 12, 12)
+                .unwrap_err()
+                .contains("student layer 12")
+        );
+        assert!(
+            validate_layers(&[0], &[3], 12, 3)
+                .unwrap_err()
+                .contains("teacher layer 3")
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "teacher layer 3 out of range")]
+    fn feature_loss_rejects_bad_ids() {
+        let dev = Device::flex();
+        let x = t2(&[&[1.0, 0.0]], &dev);
+        head_aware_feature_loss(
+            std::slice::from_ref(&x),
+            std::slice::from_ref(&x),
+            &[0],
+            &[3],
+        );
+    }
+
+    #[test]
+    fn none_ignores_alpha_and_empty_ids_give_no_feature_loss() {
+        let dev = Device::flex();
+        let s = t2(&[&[1.0, 0.0]], &dev);
+        let t = t2(&[&[0.0, 1.0]], &dev);
+        let base = Tensor::<1>::from_data(TensorData::new(vec![0.8f32], [1]), &dev);
+        let parts = HatfasLoss::new(DistillationType::None, 0.9, 2.0, 3.0, vec![], vec![])
+            .unwrap()
+            .compute(base.clone(), s.clone(), t.clone(), &[], &[]);
+        assert_close("none total", scalar(parts.total), 0.8);
+        assert_close("none logit", scalar(parts.logit), 0.0);
+        assert_close("none feature", scalar(parts.feature), 0.0);
+        let parts = HatfasLoss::new(DistillationType::Hard, 0.25, 2.0, 3.0, vec![], vec![])
+            .unwrap()
+            .compute(base, s, t, &[], &[]);
+        // Student (e/(1+e), 1/(1+e)), target 1: CE = ln(1 + e).
+        assert_close(
+            "hard total",
+            scalar(parts.total),
+            0.75 * 0.8 + 0.25 * (1.0 + 1f64.exp()).ln(),
+        );
+    }
+
+    #[test]
+    fn distillation_type_names() {
+        for (name, kind) in [
+            ("none", DistillationType::None),
+            ("soft", DistillationType::Soft),
+            ("hard", DistillationType::Hard),
+        ] {
+            assert_eq!(DistillationType::from_str(name, false), Ok(kind));
+            assert_eq!(kind.to_possible_value().unwrap().get_name(), name);
+        }
+    }
+}
