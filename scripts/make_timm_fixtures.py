@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import sys
 from functools import partial
@@ -370,14 +371,14 @@ def fixture_preprocess() -> str:
         png_note = "original file bytes"
     else:
         # scikit-image 0.26 ships it as a 791 KB PNG (with an sRGB ICC profile and
-        # Photoshop comment). Re-encode losslessly (identical 8-bit RGB pixels, no
-        # ancillary chunks) to keep the repository small; verified below.
+        # Photoshop comment). Re-encode losslessly (identical 8-bit RGB pixels; Pillow
+        # keeps the ICC profile) to keep the repository small; verified below.
         orig = Image.open(src)
         assert orig.mode == "RGB", orig.mode
         orig.save(dst, format="PNG", optimize=True)
         assert np.array_equal(np.asarray(Image.open(dst)), np.asarray(orig))
         png_note = (f"lossless re-encode of the {size}-byte original (Pillow optimize=True, "
-                    "identical RGB pixels, ICC profile/comment dropped)")
+                    "identical RGB pixels, sRGB ICC profile kept, comment dropped)")
     print(f"  wrote {dst.name}: {png_note}, {dst.stat().st_size} bytes")
 
     img = Image.open(dst).convert("RGB")
@@ -500,11 +501,17 @@ timm's small init) so that logits and class tokens are O(1) and differ between s
   torchvision's bicubic resize on PIL images is Pillow's (a = -0.5, filter support
   scaled by the factor when downsampling, i.e. antialiased; 8-bit result).
 """
-    # Keep the section scripts/make_metric_fixtures.py writes at the end.
+    # Keep the sections the other fixture scripts own: the marked blocks
+    # (<!-- name:begin --> ... <!-- name:end -->) and the metrics section at the end.
     readme = FIXTURES / "README.md"
-    marker = "\n## metrics/\n"
-    if readme.exists() and marker in readme.read_text():
-        text = text.rstrip("\n") + "\n" + marker + readme.read_text().split(marker, 1)[1]
+    if readme.exists():
+        old = readme.read_text()
+        blocks = [m.group(0) for m in re.finditer(
+            r"<!-- (\w+):begin -->.*?<!-- \1:end -->\n", old, flags=re.S)]
+        text = text.rstrip("\n") + "\n\n" + "\n".join(blocks)
+        marker = "\n## metrics/\n"
+        if marker in old:
+            text = text.rstrip("\n") + "\n" + marker + old.split(marker, 1)[1]
     readme.write_text(text)
 
 
