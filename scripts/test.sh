@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI). Installs what it needs on a fresh machine
-# (the wasm32 target), then: formatting, the wasm32 build of the shared crate and the
+# (the wasm32 target, ffmpeg), then: formatting, the wasm32 build of the shared crate and the
 # page's crate, and every test of the workspace (release profile, shared with the main job).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 if ! cargo fmt --version >/dev/null 2>&1; then
   rustup component add rustfmt
+fi
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  echo "== installing ffmpeg (trainer prepare decodes videos with it)"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q ffmpeg
 fi
 
 echo "== cargo fmt --check"

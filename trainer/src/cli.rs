@@ -46,6 +46,9 @@ pub enum Command {
     Infer(InferArgs),
     /// Faces in image files: boxes, probabilities and five landmarks (MTCNN).
     Detect(DetectArgs),
+    /// Face videos (or folders of frames) -> face crops in the dataset layout
+    /// (CASIA-FASD, Replay-Attack, OULU-NPU or a generic train/val/test tree).
+    Prepare(PrepareArgs),
     /// Inference latency and throughput of a model (start-up excluded).
     Bench(BenchArgs),
     /// Protocol metrics from score CSVs: threshold on dev, then APCER, BPCER, ACER, HTER,
@@ -125,6 +128,40 @@ pub struct DetectArgs {
     /// Image files (JPEG, PNG, BMP, WebP).
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PrepareArgs {
+    /// The dataset as distributed (or a generic {train,val,test}/{true,attack}/ tree of
+    /// videos or frame folders).
+    #[arg(long, value_name = "DIR")]
+    pub input: PathBuf,
+    /// Where to write <split>/<true|attack>/<video>/<frame>.png and attack_types.csv.
+    #[arg(long, value_name = "ROOT")]
+    pub output: PathBuf,
+    /// How the input is organised (see the trainer's prepare module docs or README).
+    #[arg(long, value_enum, default_value_t = crate::prepare::Layout::Generic)]
+    pub layout: crate::prepare::Layout,
+    /// OULU-NPU protocol (1-4).
+    #[arg(long)]
+    pub protocol: Option<u8>,
+    /// OULU-NPU fold for protocols 3 and 4 (1-6).
+    #[arg(long)]
+    pub fold: Option<u8>,
+    /// Keep every N-th frame.
+    #[arg(long, default_value_t = 5)]
+    pub every: usize,
+    /// Context around the face: the crop's side is (1 + margin) x the box's longer side.
+    #[arg(long, default_value_t = model_format::crop::DEFAULT_MARGIN)]
+    pub margin: f32,
+    /// Side of the saved crops in pixels.
+    #[arg(long, default_value_t = model_format::crop::CROP_SIZE)]
+    pub size: u32,
+    /// Detector model file (default: the built-in MTCNN).
+    #[arg(long, value_name = "FILE")]
+    pub detector: Option<PathBuf>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 #[derive(Args, Debug)]
@@ -219,6 +256,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Export(args)) => export(args),
         Some(Command::Infer(args)) => infer(args),
         Some(Command::Detect(args)) => detect(args),
+        Some(Command::Prepare(args)) => prepare(args),
         Some(Command::Bench(args)) => bench_command(args),
         Some(Command::Metrics(args)) => metrics_command(args),
     }
@@ -364,6 +402,41 @@ fn detect(args: DetectArgs) -> Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+fn prepare(args: PrepareArgs) -> Result<()> {
+    use crate::prepare::{Options, discover};
+    if args.every == 0 || args.size == 0 || !(0.0..=4.0).contains(&args.margin) {
+        bail!("--every and --size must be positive and --margin in [0, 4]");
+    }
+    let jobs = discover(&args.input, args.layout, args.protocol, args.fold)?;
+    let selected = select_device(args.backend)?;
+    let detector = crate::detect::load_detector(args.detector.as_deref(), &selected.device)?;
+    let bar = ProgressBar::new(jobs.len() as u64).with_style(
+        ProgressStyle::with_template(
+            "preparing {bar:30} {pos}/{len} videos {per_sec} ETA {eta} {msg}",
+        )
+        .expect("valid template"),
+    );
+    let options = Options {
+        every: args.every,
+        margin: args.margin,
+        size: args.size,
+    };
+    let reports = crate::prepare::prepare(&jobs, &args.output, &detector, &options, |job, _| {
+        bar.set_message(job.id.clone());
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
+    let faces: usize = reports.iter().map(|r| r.faces_written).sum();
+    let frames: usize = reports.iter().map(|r| r.frames_read).sum();
+    let missing: usize = reports.iter().map(|r| r.frames_without_face).sum();
+    println!(
+        "{} videos -> {}: {faces} face crops from {frames} frames ({missing} frames without a face, skipped)",
+        jobs.len(),
+        args.output.display()
+    );
     Ok(())
 }
 

@@ -11,4 +11,5 @@ pub mod import;
 pub mod infer;
 pub mod metrics;
 pub mod model;
+pub mod prepare;
 pub mod provenance;

@@ -1,0 +1,128 @@
+//! `trainer prepare` end to end: a short video made here with ffmpeg from a public-domain
+//! face photo, a face-free video and a folder of frames -> the dataset layout.
+
+use std::path::Path;
+use std::process::Command;
+
+fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+/// A `seconds`-long 10 fps video of a still, slowly zoomed so that frames differ.
+fn make_video(still: &Path, seconds: &str, out: &Path) {
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-loop", "1", "-i"])
+        .arg(still)
+        .args([
+            "-t",
+            seconds,
+            "-r",
+            "10",
+            "-vf",
+            "scale=320:-2,zoompan=z='1+0.01*on':d=1:s=320x320",
+        ])
+        .args(["-pix_fmt", "yuv420p"])
+        .arg(out)
+        .status()
+        .expect("ffmpeg must be installed for this test (scripts/test.sh installs it)");
+    assert!(status.success());
+}
+
+fn prepare(input: &Path, output: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(["prepare", "--backend", "cpu", "--every", "4", "--input"])
+        .arg(input)
+        .arg("--output")
+        .arg(output)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn videos_and_frame_folders_become_the_dataset_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, output) = (dir.path().join("in"), dir.path().join("out"));
+    make_video(
+        &fixtures().join("preprocess/astronaut.png"),
+        "2",
+        &input.join("train/true/astronaut.mp4"),
+    );
+    make_video(
+        &fixtures().join("mtcnn/coffee.png"),
+        "1",
+        &input.join("test/attack/coffee.mp4"),
+    );
+    let frames = input.join("val/true/cameraman");
+    std::fs::create_dir_all(&frames).unwrap();
+    std::fs::copy(fixtures().join("mtcnn/camera.png"), frames.join("0001.png")).unwrap();
+
+    let stdout = prepare(&input, &output);
+    // 20 frames, every 4th: 0, 4, 8, 12, 16 with a face; 10 coffee frames: 0, 4, 8 without.
+    assert!(
+        stdout.contains("6 face crops from 9 frames (3 frames without a face"),
+        "{stdout}"
+    );
+    let astronaut = output.join("train/true/astronaut");
+    let mut names: Vec<String> = std::fs::read_dir(&astronaut)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".prepared",
+            "00000.png",
+            "00004.png",
+            "00008.png",
+            "00012.png",
+            "00016.png"
+        ]
+    );
+    let crop = image::open(astronaut.join("00008.png")).unwrap();
+    assert_eq!((crop.width(), crop.height()), (224, 224));
+    assert!(output.join("val/true/cameraman/00000.png").exists());
+    assert!(output.join("test/attack/coffee/.prepared").exists());
+    assert_eq!(
+        std::fs::read_to_string(output.join("attack_types.csv")).unwrap(),
+        "video,attack_type\ncoffee,attack\n"
+    );
+
+    // A rerun skips finished videos and keeps their files.
+    let before = std::fs::metadata(astronaut.join("00008.png"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let stdout = prepare(&input, &output);
+    assert!(stdout.contains("6 face crops from 9 frames"), "{stdout}");
+    let after = std::fs::metadata(astronaut.join("00008.png"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(before, after, "a finished video was prepared again");
+}
+
+#[test]
+fn an_unreadable_video_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("in/train/true/broken.mp4");
+    std::fs::create_dir_all(video.parent().unwrap()).unwrap();
+    std::fs::write(&video, b"not a video").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(["prepare", "--backend", "cpu", "--input"])
+        .arg(dir.path().join("in"))
+        .arg("--output")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.mp4"), "{stderr}");
+}
