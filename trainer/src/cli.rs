@@ -46,6 +46,9 @@ pub enum Command {
     Infer(InferArgs),
     /// Faces in image files: boxes, probabilities and five landmarks (MTCNN).
     Detect(DetectArgs),
+    /// Scores a model on a prepared dataset's dev and test splits: threshold on dev,
+    /// protocol metrics on test, report.json and per-split score CSVs.
+    Eval(EvalArgs),
     /// Face videos (or folders of frames) -> face crops in the dataset layout
     /// (CASIA-FASD, Replay-Attack, OULU-NPU or a generic train/val/test tree).
     Prepare(PrepareArgs),
@@ -128,6 +131,33 @@ pub struct DetectArgs {
     /// Image files (JPEG, PNG, BMP, WebP).
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Model file to evaluate.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Prepared dataset root (<root>/<split>/{true,attack}/<video>/<frame>).
+    #[arg(long, value_name = "ROOT")]
+    pub data_path: PathBuf,
+    /// Split the threshold is chosen on.
+    #[arg(long, default_value = "val")]
+    pub dev_split: String,
+    /// Split the metrics are reported on.
+    #[arg(long, default_value = "test")]
+    pub test_split: String,
+    /// Where report.json and <split>_scores.csv go (default: eval-<model name>).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Frames per forward pass.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Write the frame-level dev threshold and the metrics into the model file.
+    #[arg(long)]
+    pub calibrate: bool,
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 #[derive(Args, Debug)]
@@ -257,6 +287,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Infer(args)) => infer(args),
         Some(Command::Detect(args)) => detect(args),
         Some(Command::Prepare(args)) => prepare(args),
+        Some(Command::Eval(args)) => eval(args),
         Some(Command::Bench(args)) => bench_command(args),
         Some(Command::Metrics(args)) => metrics_command(args),
     }
@@ -401,6 +432,89 @@ fn detect(args: DetectArgs) -> Result<()> {
                 )?;
             }
         }
+    }
+    Ok(())
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    use crate::eval::{score_split, write_scores};
+    use crate::metrics::evaluate;
+    let dev_frames = crate::data::read_split(&args.data_path, &args.dev_split)?;
+    let test_frames = crate::data::read_split(&args.data_path, &args.test_split)?;
+    let selected = select_device(args.backend)?;
+    let model = LoadedModel::read(&args.model, &selected.device)?;
+    let bar = ProgressBar::new((dev_frames.len() + test_frames.len()) as u64).with_style(
+        ProgressStyle::with_template("scoring {bar:30} {pos}/{len} frames {per_sec} ETA {eta}")
+            .expect("valid template"),
+    );
+    let score = |name: &str, frames: &[crate::data::Frame]| {
+        score_split(
+            &model,
+            name,
+            frames,
+            args.batch_size,
+            &selected.device,
+            |n| bar.inc(n as u64),
+        )
+    };
+    let dev = score(&args.dev_split, &dev_frames)?;
+    let test = score(&args.test_split, &test_frames)?;
+    bar.finish_and_clear();
+    let report = evaluate(&dev.scores, &test.scores)?;
+
+    let stem = args
+        .model
+        .file_stem()
+        .map_or("model".into(), |s| s.to_string_lossy().into_owned());
+    let out_dir = args
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("eval-{stem}")));
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    write_scores(
+        &dev.scores,
+        &out_dir.join(format!("{}_scores.csv", args.dev_split)),
+    )?;
+    write_scores(
+        &test.scores,
+        &out_dir.join(format!("{}_scores.csv", args.test_split)),
+    )?;
+    let json = serde_json::json!({
+        "model": args.model.display().to_string(),
+        "data_path": args.data_path.display().to_string(),
+        "dev_split": args.dev_split,
+        "test_split": args.test_split,
+        "frames": {"dev": dev.scores.len(), "test": test.scores.len()},
+        "unreadable_frames": {"dev": dev.unreadable, "test": test.unreadable},
+        "metrics": report.to_json(),
+    });
+    std::fs::write(
+        out_dir.join("report.json"),
+        serde_json::to_string_pretty(&json)?,
+    )?;
+    println!(
+        "{} on {}: dev {} ({} frames), test {} ({} frames)",
+        args.model.display(),
+        args.data_path.display(),
+        args.dev_split,
+        dev.scores.len(),
+        args.test_split,
+        test.scores.len()
+    );
+    print!("{}", report.table());
+    println!("report and scores in {}", out_dir.display());
+
+    if args.calibrate {
+        let mut file = model.file;
+        file.metadata.threshold = report.frame.threshold as f32;
+        file.metadata.provenance.metrics = Some(json["metrics"].clone());
+        file.metadata.provenance.dataset = Some(args.data_path.display().to_string());
+        file.write(&args.model, file.metadata.storage)?;
+        println!(
+            "calibrated {}: threshold {:.6} (frame-level dev EER point)",
+            args.model.display(),
+            report.frame.threshold
+        );
     }
     Ok(())
 }

@@ -4,8 +4,10 @@
 pub mod backend;
 pub mod bench;
 pub mod cli;
+pub mod data;
 pub mod detect;
 pub mod distill;
+pub mod eval;
 pub mod export;
 pub mod import;
 pub mod infer;

@@ -126,3 +126,94 @@ fn an_unreadable_video_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("broken.mp4"), "{stderr}");
 }
+
+#[test]
+fn eval_reads_the_prepared_layout_and_calibrates_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, data) = (dir.path().join("in"), dir.path().join("data"));
+    for split in ["val", "test"] {
+        make_video(
+            &fixtures().join("preprocess/astronaut.png"),
+            "1",
+            &input.join(format!("{split}/true/astro_{split}.mp4")),
+        );
+        make_video(
+            &fixtures().join("mtcnn/camera.png"),
+            "1",
+            &input.join(format!("{split}/attack/camera_{split}.mp4")),
+        );
+    }
+    prepare(&input, &data);
+
+    // A model to evaluate: the timm fixture checkpoint.
+    let model = dir.path().join("tiny.safetensors");
+    let trainer = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_trainer"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let checkpoint = fixtures().join("deit_tiny/checkpoint.safetensors");
+    trainer(&[
+        "import",
+        "--pytorch",
+        checkpoint.to_str().unwrap(),
+        "--model",
+        "deit_tiny_patch16_224",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+
+    let report_dir = dir.path().join("report");
+    let stdout = trainer(&[
+        "eval",
+        "--backend",
+        "cpu",
+        "--calibrate",
+        "--model",
+        model.to_str().unwrap(),
+        "--data-path",
+        data.to_str().unwrap(),
+        "--output-dir",
+        report_dir.to_str().unwrap(),
+    ]);
+    assert!(stdout.contains("calibrated"), "{stdout}");
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report_dir.join("report.json")).unwrap())
+            .unwrap();
+    // 10 frames per video, every 4th kept: 3 crops per video, 2 videos per split.
+    assert_eq!(report["frames"]["dev"], 6);
+    assert_eq!(report["frames"]["test"], 6);
+    let metrics = &report["metrics"];
+    for key in ["apcer", "bpcer", "acer", "hter", "eer", "auc"] {
+        for level in ["frame", "video"] {
+            let value = metrics["test"][level][key].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&value), "{level} {key} = {value}");
+        }
+    }
+    let scores = std::fs::read_to_string(report_dir.join("test_scores.csv")).unwrap();
+    let rows: Vec<&str> = scores.lines().collect();
+    assert_eq!(rows[0], "video,label,attack_type,score");
+    assert_eq!(rows.len(), 7);
+    assert!(
+        rows.iter().any(|r| r.starts_with("camera_test,0,attack,")),
+        "{scores}"
+    );
+    assert!(
+        rows.iter().any(|r| r.starts_with("astro_test,1,,")),
+        "{scores}"
+    );
+
+    // --calibrate stored the frame-level dev threshold and the metrics in the file.
+    let file = model_format::ModelFile::read(&model).unwrap();
+    let threshold = metrics["threshold"].as_f64().unwrap();
+    assert_eq!(file.metadata.threshold as f64, threshold);
+    assert_eq!(file.metadata.provenance.metrics.as_ref(), Some(metrics));
+}

@@ -1,0 +1,96 @@
+//! The prepared dataset: `<root>/<split>/{true,attack}/<video>/<frame>.(jpg|png)`, with
+//! attack types from an optional `<root>/attack_types.csv` (`video,attack_type`, as
+//! `trainer prepare` writes it); attacks without a row are of the pooled type `attack`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// One frame of the dataset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    pub path: PathBuf,
+    pub video: String,
+    pub live: bool,
+    /// `None` for live frames and attacks of no recorded type.
+    pub attack_type: Option<String>,
+}
+
+const IMAGE_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "bmp", "webp"];
+
+fn sorted_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    entries.sort();
+    Ok(entries)
+}
+
+/// `video -> attack type` from `<root>/attack_types.csv`, empty when the file is absent.
+pub fn attack_types(root: &Path) -> Result<HashMap<String, String>> {
+    let path = root.join("attack_types.csv");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(HashMap::new());
+    };
+    let mut types = HashMap::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let (video, kind) = line.split_once(',').with_context(|| {
+            format!("{}:{}: expected `video,attack_type`", path.display(), n + 1)
+        })?;
+        types.insert(video.trim().to_string(), kind.trim().to_string());
+    }
+    Ok(types)
+}
+
+/// Every frame of `split`, videos and frames in name order. A missing or empty split or
+/// class is an error.
+pub fn read_split(root: &Path, split: &str) -> Result<Vec<Frame>> {
+    let types = attack_types(root)?;
+    let mut frames = Vec::new();
+    for (class, live) in [("true", true), ("attack", false)] {
+        let dir = root.join(split).join(class);
+        if !dir.is_dir() {
+            bail!(
+                "{} is missing: expected <root>/{split}/{{true,attack}}/<video>/<frame>",
+                dir.display()
+            );
+        }
+        let before = frames.len();
+        for video_dir in sorted_dir(&dir)?.into_iter().filter(|p| p.is_dir()) {
+            let video = video_dir
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            for path in sorted_dir(&video_dir)? {
+                let is_image = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+                if is_image {
+                    frames.push(Frame {
+                        path,
+                        video: video.clone(),
+                        live,
+                        attack_type: if live {
+                            None
+                        } else {
+                            types.get(&video).cloned()
+                        },
+                    });
+                }
+            }
+        }
+        if frames.len() == before {
+            bail!("{} holds no frames", dir.display());
+        }
+    }
+    Ok(frames)
+}
