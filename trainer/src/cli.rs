@@ -47,7 +47,7 @@ pub enum Command {
     /// Faces in image files: boxes, probabilities and five landmarks (MTCNN).
     Detect(DetectArgs),
     /// Scores a model on a prepared dataset's dev and test splits: threshold on dev,
-    /// protocol metrics on test, report.json and per-split score CSVs.
+    /// protocol metrics on test, report.json, per-split score CSVs and ROC/DET plots.
     Eval(EvalArgs),
     /// Face videos (or folders of frames) -> face crops in the dataset layout
     /// (CASIA-FASD, Replay-Attack, OULU-NPU or a generic train/val/test tree).
@@ -147,7 +147,8 @@ pub struct EvalArgs {
     /// Split the metrics are reported on.
     #[arg(long, default_value = "test")]
     pub test_split: String,
-    /// Where report.json and <split>_scores.csv go (default: eval-<model name>).
+    /// Where report.json, <split>_scores.csv and the ROC/DET plots (PNG, SVG) go
+    /// (default: eval-<model name>).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
     /// Frames per forward pass.
@@ -492,6 +493,23 @@ fn eval(args: EvalArgs) -> Result<()> {
         out_dir.join("report.json"),
         serde_json::to_string_pretty(&json)?,
     )?;
+    let dev_curve = crate::metrics::roc_of(&dev.scores)?.curve();
+    let test_curve = crate::metrics::roc_of(&test.scores)?.curve();
+    let (dev_name, test_name) = (
+        format!("dev ({})", args.dev_split),
+        format!("test ({})", args.test_split),
+    );
+    let curves = [
+        crate::plots::Curve {
+            name: &dev_name,
+            points: &dev_curve,
+        },
+        crate::plots::Curve {
+            name: &test_name,
+            points: &test_curve,
+        },
+    ];
+    crate::plots::write_roc_det(&out_dir, &curves, &format!("{stem}: frame level"))?;
     println!(
         "{} on {}: dev {} ({} frames), test {} ({} frames)",
         args.model.display(),

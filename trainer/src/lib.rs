@@ -13,5 +13,6 @@ pub mod import;
 pub mod infer;
 pub mod metrics;
 pub mod model;
+pub mod plots;
 pub mod prepare;
 pub mod provenance;

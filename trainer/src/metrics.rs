@@ -525,6 +525,29 @@ impl Roc {
         }
     }
 
+    /// The operating point at every distinct score, from the lowest threshold (every
+    /// sample accepted) to above the highest (every sample rejected).
+    pub fn curve(&self) -> Vec<OperatingPoint> {
+        let mut points = Vec::with_capacity(self.groups.len() + 1);
+        let (mut live_below, mut attacks_below) = (0u64, 0u64);
+        for g in &self.groups {
+            points.push(OperatingPoint {
+                threshold: g.score,
+                far: (self.attacks - attacks_below) as f64 / self.attacks as f64,
+                frr: live_below as f64 / self.live as f64,
+            });
+            live_below += g.live;
+            attacks_below += g.attacks;
+        }
+        let above = self.groups.last().map_or(1.0, |g| g.score) + f64::EPSILON;
+        points.push(OperatingPoint {
+            threshold: above,
+            far: 0.0,
+            frr: 1.0,
+        });
+        points
+    }
+
     /// The equal error rate: (FAR + FRR) / 2 at [`Roc::equal_error_point`].
     pub fn eer(&self) -> f64 {
         self.equal_error_point().half_total()
@@ -588,7 +611,8 @@ pub struct Report {
     pub video: LevelMetrics,
 }
 
-fn roc_of(set: &ScoreSet) -> Result<Roc, MetricsError> {
+/// The ROC of a split (both classes required).
+pub fn roc_of(set: &ScoreSet) -> Result<Roc, MetricsError> {
     set.check_both_classes()?;
     Ok(Roc::new(set.samples()).expect("both classes checked"))
 }

@@ -198,6 +198,14 @@ fn eval_reads_the_prepared_layout_and_calibrates_the_model() {
             assert!((0.0..=1.0).contains(&value), "{level} {key} = {value}");
         }
     }
+    for plot in ["roc.png", "roc.svg", "det.png", "det.svg"] {
+        let bytes = std::fs::metadata(report_dir.join(plot))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(bytes > 1000, "{plot}: {bytes} bytes");
+    }
+    let roc = image::open(report_dir.join("roc.png")).unwrap();
+    assert_eq!((roc.width(), roc.height()), (720, 560));
     let scores = std::fs::read_to_string(report_dir.join("test_scores.csv")).unwrap();
     let rows: Vec<&str> = scores.lines().collect();
     assert_eq!(rows[0], "video,label,attack_type,score");
