@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod cache;
 pub mod cli;
 pub mod data;
 pub mod detect;
