@@ -26,4 +26,11 @@ echo "== model-format and web for wasm32-unknown-unknown"
 cargo build --release --target wasm32-unknown-unknown -p model-format -p web
 
 echo "== cargo test --workspace --release"
-cargo test --workspace --release
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --release 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run (cargo prints one per test binary, the last ones
+# being doc-test binaries without tests).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
+exit $status
