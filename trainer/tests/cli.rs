@@ -276,3 +276,39 @@ fn infer_classifies_the_detected_face_crop() {
     let got_box: Vec<f32> = serde_json::from_value(lines[1]["face"]["box"].clone()).unwrap();
     assert_eq!(got_box, face.bbox.to_vec());
 }
+
+/// The wgpu backend against the CPU: same logits, same faces. Opt-in (`cargo test
+/// --release -p trainer --test cli -- --ignored`): on a machine without a GPU it runs on a
+/// software Vulkan driver and takes about a minute of shader compilation.
+#[test]
+#[ignore = "needs a wgpu adapter (a GPU or software Vulkan); slow without a GPU"]
+fn wgpu_matches_the_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = imported_tiny(dir.path());
+    let photo = fixtures().join("preprocess/astronaut.png");
+    let run = |backend: &str| -> serde_json::Value {
+        let stdout = ok(&[
+            "infer",
+            "--backend",
+            backend,
+            "--json",
+            "--model",
+            model.to_str().unwrap(),
+            photo.to_str().unwrap(),
+        ]);
+        serde_json::from_str(stdout.trim()).unwrap()
+    };
+    let (cpu, gpu) = (run("cpu"), run("wgpu"));
+    let logits = |v: &serde_json::Value| -> Vec<f64> {
+        serde_json::from_value(v["logits"].clone()).unwrap()
+    };
+    for (a, b) in logits(&cpu).iter().zip(logits(&gpu)) {
+        assert!((a - b).abs() < 1e-4, "cpu {cpu} vs wgpu {gpu}");
+    }
+    let boxes = |v: &serde_json::Value| -> Vec<f64> {
+        serde_json::from_value(v["face"]["box"].clone()).unwrap()
+    };
+    for (a, b) in boxes(&cpu).iter().zip(boxes(&gpu)) {
+        assert!((a - b).abs() < 0.01, "cpu {cpu} vs wgpu {gpu}");
+    }
+}
