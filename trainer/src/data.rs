@@ -17,15 +17,24 @@ pub struct Frame {
     pub attack_type: Option<String>,
 }
 
-const IMAGE_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "bmp", "webp"];
+/// File extensions read as frames.
+pub const IMAGE_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "bmp", "webp"];
 
-fn sorted_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+/// The entries of `dir`, sorted by path.
+pub fn sorted_dir(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .map(|e| e.map(|e| e.path()))
         .collect::<std::io::Result<_>>()?;
     entries.sort();
     Ok(entries)
+}
+
+/// Whether `path` ends in one of `extensions` (case-insensitive).
+pub fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| extensions.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// `video -> attack type` from `<root>/attack_types.csv`, empty when the file is absent.
@@ -70,11 +79,7 @@ pub fn read_split(root: &Path, split: &str) -> Result<Vec<Frame>> {
                 .to_string_lossy()
                 .into_owned();
             for path in sorted_dir(&video_dir)? {
-                let is_image = path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-                if is_image {
+                if has_extension(&path, &IMAGE_EXTENSIONS) {
                     frames.push(Frame {
                         path,
                         video: video.clone(),

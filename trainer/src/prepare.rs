@@ -36,6 +36,8 @@ use model_format::Detector;
 use model_format::crop::face_crop;
 use serde::{Deserialize, Serialize};
 
+use crate::data::{IMAGE_EXTENSIONS, has_extension, sorted_dir};
+
 /// How the input folder is organised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Layout {
@@ -83,23 +85,6 @@ impl Job {
 }
 
 const VIDEO_EXTENSIONS: [&str; 8] = ["mp4", "avi", "mov", "mkv", "webm", "m4v", "mpg", "wmv"];
-const IMAGE_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "bmp", "webp"];
-
-fn has_extension(path: &Path, extensions: &[&str]) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| extensions.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<_>>()?;
-    entries.sort();
-    Ok(entries)
-}
-
 fn stem(path: &Path) -> String {
     path.file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
@@ -138,7 +123,7 @@ fn discover_generic(input: &Path) -> Result<Vec<Job>> {
             if !dir.is_dir() {
                 continue;
             }
-            for entry in sorted_entries(&dir)? {
+            for entry in sorted_dir(&dir)? {
                 if entry.is_dir() || has_extension(&entry, &VIDEO_EXTENSIONS) {
                     jobs.push(Job {
                         id: stem(&entry),
@@ -175,8 +160,8 @@ fn discover_casia(input: &Path) -> Result<Vec<Job>> {
         if !dir.is_dir() {
             bail!("{} is missing: not a CASIA-FASD folder", dir.display());
         }
-        for subject in sorted_entries(&dir)?.into_iter().filter(|p| p.is_dir()) {
-            for video in sorted_entries(&subject)? {
+        for subject in sorted_dir(&dir)?.into_iter().filter(|p| p.is_dir()) {
+            for video in sorted_dir(&subject)? {
                 let Some((live, attack)) = casia_class(&stem(&video)) else {
                     continue;
                 };
@@ -227,7 +212,7 @@ fn discover_replay(input: &Path) -> Result<Vec<Job>> {
         if !dir.is_dir() {
             bail!("{} is missing: not a Replay-Attack folder", dir.display());
         }
-        for video in sorted_entries(&dir.join("real"))? {
+        for video in sorted_dir(&dir.join("real"))? {
             if has_extension(&video, &VIDEO_EXTENSIONS) {
                 jobs.push(Job {
                     id: stem(&video),
@@ -239,7 +224,7 @@ fn discover_replay(input: &Path) -> Result<Vec<Job>> {
             }
         }
         for support in ["fixed", "hand"] {
-            for video in sorted_entries(&dir.join("attack").join(support))? {
+            for video in sorted_dir(&dir.join("attack").join(support))? {
                 if has_extension(&video, &VIDEO_EXTENSIONS) {
                     let id = stem(&video);
                     jobs.push(Job {
@@ -403,7 +388,7 @@ fn prepare_one(
         Ok(())
     };
     if job.source.is_dir() {
-        let frames = sorted_entries(&job.source)?
+        let frames = sorted_dir(&job.source)?
             .into_iter()
             .filter(|p| has_extension(p, &IMAGE_EXTENSIONS));
         for (index, path) in frames.enumerate().step_by(options.every) {
