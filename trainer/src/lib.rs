@@ -1,6 +1,7 @@
 //! The native HaTFAS trainer: model import/export, inference and benchmarks on Burn
 //! (CPU, wgpu or CUDA chosen at run time). The binary is a thin wrapper around [`cli`].
 
+pub mod augment;
 pub mod backend;
 pub mod bench;
 pub mod cache;
