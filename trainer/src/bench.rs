@@ -58,11 +58,7 @@ pub fn random_batch(batch: usize, image_size: usize, device: &Device) -> Tensor<
 
 /// One forward pass of `vit`, its logits read back so queued GPU work is included.
 pub fn classify(vit: &Vit, input: &Tensor<4>) -> Result<()> {
-    vit.logits(input.clone())
-        .into_data()
-        .try_into_vec_as::<f32>()
-        .map_err(|err| anyhow::anyhow!("reading logits: {err:?}"))?;
-    Ok(())
+    crate::model::read_logits(vit.logits(input.clone())).map(|_| ())
 }
 
 /// Median, 90th percentile (nearest rank) and mean of `times_ms`.

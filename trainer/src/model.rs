@@ -39,16 +39,19 @@ impl LoadedModel {
 
     /// Logits of a batch `[B, 3, S, S]`, read back to the host.
     pub fn logits(&self, images: Tensor<4>) -> Result<Vec<Vec<f32>>> {
-        let logits = self.vit.logits(images);
-        let [batch, classes] = logits.dims();
-        let values = logits
-            .into_data()
-            .try_into_vec_as::<f32>()
-            .map_err(|err| anyhow::anyhow!("reading logits: {err:?}"))
-            .context("inference failed")?;
-        debug_assert_eq!(values.len(), batch * classes);
-        Ok(values.chunks_exact(classes).map(<[f32]>::to_vec).collect())
+        read_logits(self.vit.logits(images))
     }
+}
+
+/// `[B, classes]` logits read back to the host, one row per image (waits for the device).
+pub fn read_logits(logits: Tensor<2>) -> Result<Vec<Vec<f32>>> {
+    let [_, classes] = logits.dims();
+    let values = logits
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .map_err(|err| anyhow::anyhow!("reading logits: {err:?}"))
+        .context("inference failed")?;
+    Ok(values.chunks_exact(classes).map(<[f32]>::to_vec).collect())
 }
 
 /// softmax(logits)[1]: the probability of a live face.

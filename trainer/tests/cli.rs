@@ -1,49 +1,8 @@
 //! The `trainer` binary end to end: import -> export -> infer / bench, and its errors.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
-}
-
-fn trainer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trainer"))
-        .args(args)
-        .output()
-        .expect("trainer runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = trainer(args);
-    assert!(
-        out.status.success(),
-        "trainer {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = trainer(args);
-    assert!(!out.status.success(), "trainer {args:?} should have failed");
-    String::from_utf8(out.stderr).unwrap()
-}
-
-fn imported_tiny(dir: &Path) -> PathBuf {
-    let checkpoint = fixtures().join("deit_tiny/checkpoint.safetensors");
-    let out = dir.join("tiny.safetensors");
-    ok(&[
-        "import",
-        "--pytorch",
-        checkpoint.to_str().unwrap(),
-        "--model",
-        "deit_tiny_patch16_224",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    out
-}
+use common::{fails, fixtures, imported_tiny, ok};
 
 #[test]
 fn import_export_infer_json() {

@@ -1,8 +1,10 @@
 //! `trainer metrics` and `trainer::metrics` against numpy / scikit-learn reference values
 //! (tests/fixtures/metrics, from scripts/make_metric_fixtures.py), and its errors.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+
+mod common;
+use common::trainer;
 
 use serde_json::Value;
 use trainer::metrics::{LevelMetrics, ScoreSet, TestMetrics, evaluate};
@@ -10,20 +12,13 @@ use trainer::metrics::{LevelMetrics, ScoreSet, TestMetrics, evaluate};
 const TOLERANCE: f64 = 1e-9;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/metrics")
+    common::fixtures().join("metrics")
 }
 
 fn expected() -> serde_json::Map<String, Value> {
     let text = std::fs::read_to_string(fixtures().join("expected.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     v.as_object().unwrap().clone()
-}
-
-fn trainer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trainer"))
-        .args(args)
-        .output()
-        .expect("trainer runs")
 }
 
 /// Same keys everywhere and every number within TOLERANCE.

@@ -4,9 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-fn fixtures() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
-}
+mod common;
+use common::{fails, fixtures, imported_tiny, ok};
 
 /// A `seconds`-long 10 fps video of a still, slowly zoomed so that frames differ.
 fn make_video(still: &Path, seconds: &str, out: &Path) {
@@ -30,19 +29,17 @@ fn make_video(still: &Path, seconds: &str, out: &Path) {
 }
 
 fn prepare(input: &Path, output: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_trainer"))
-        .args(["prepare", "--backend", "cpu", "--every", "4", "--input"])
-        .arg(input)
-        .arg("--output")
-        .arg(output)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    ok(&[
+        "prepare",
+        "--backend",
+        "cpu",
+        "--every",
+        "4",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ])
 }
 
 #[test]
@@ -115,15 +112,16 @@ fn an_unreadable_video_is_a_clear_error() {
     let video = dir.path().join("in/train/true/broken.mp4");
     std::fs::create_dir_all(video.parent().unwrap()).unwrap();
     std::fs::write(&video, b"not a video").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_trainer"))
-        .args(["prepare", "--backend", "cpu", "--input"])
-        .arg(dir.path().join("in"))
-        .arg("--output")
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (input, output) = (dir.path().join("in"), dir.path().join("out"));
+    let stderr = fails(&[
+        "prepare",
+        "--backend",
+        "cpu",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
     assert!(stderr.contains("broken.mp4"), "{stderr}");
 }
 
@@ -146,32 +144,10 @@ fn eval_reads_the_prepared_layout_and_calibrates_the_model() {
     prepare(&input, &data);
 
     // A model to evaluate: the timm fixture checkpoint.
-    let model = dir.path().join("tiny.safetensors");
-    let trainer = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_trainer"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let checkpoint = fixtures().join("deit_tiny/checkpoint.safetensors");
-    trainer(&[
-        "import",
-        "--pytorch",
-        checkpoint.to_str().unwrap(),
-        "--model",
-        "deit_tiny_patch16_224",
-        "--out",
-        model.to_str().unwrap(),
-    ]);
+    let model = imported_tiny(dir.path());
 
     let report_dir = dir.path().join("report");
-    let stdout = trainer(&[
+    let stdout = ok(&[
         "eval",
         "--backend",
         "cpu",
