@@ -56,21 +56,12 @@ where
         .y_desc("true acceptance rate (live accepted)")
         .draw()
         .map_err(|e| anyhow!("{e:?}"))?;
-    for (curve, colour) in curves.iter().zip(COLOURS) {
-        let line = curve.points.iter().map(|p| (p.far, 1.0 - p.frr));
-        chart
-            .draw_series(LineSeries::new(line, colour.stroke_width(2)))
-            .map_err(|e| anyhow!("{e:?}"))?
-            .label(curve.name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(|e| anyhow!("{e:?}"))?;
+    draw_curves(
+        &mut chart,
+        curves,
+        |p| (p.far, 1.0 - p.frr),
+        SeriesLabelPosition::LowerRight,
+    )?;
     area.present().map_err(|e| anyhow!("{e:?}"))
 }
 
@@ -96,13 +87,34 @@ where
         .y_desc("false rejection rate (BPCER)")
         .draw()
         .map_err(|e| anyhow!("{e:?}"))?;
+    draw_curves(
+        &mut chart,
+        curves,
+        |p| (p.far.max(DET_FLOOR), p.frr.max(DET_FLOOR)),
+        SeriesLabelPosition::UpperRight,
+    )?;
+    area.present().map_err(|e| anyhow!("{e:?}"))
+}
+
+/// One line per curve (`point` maps an operating point to chart coordinates) and the legend.
+fn draw_curves<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    curves: &[Curve],
+    point: impl Fn(&OperatingPoint) -> (f64, f64),
+    legend: SeriesLabelPosition,
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
     for (curve, colour) in curves.iter().zip(COLOURS) {
-        let line = curve
-            .points
-            .iter()
-            .map(|p| (p.far.max(DET_FLOOR), p.frr.max(DET_FLOOR)));
         chart
-            .draw_series(LineSeries::new(line, colour.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                curve.points.iter().map(&point),
+                colour.stroke_width(2),
+            ))
             .map_err(|e| anyhow!("{e:?}"))?
             .label(curve.name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
@@ -111,10 +123,9 @@ where
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(legend)
         .draw()
-        .map_err(|e| anyhow!("{e:?}"))?;
-    area.present().map_err(|e| anyhow!("{e:?}"))
+        .map_err(|e| anyhow!("{e:?}"))
 }
 
 /// Writes `<dir>/roc.png`, `roc.svg`, `det.png` and `det.svg`.
