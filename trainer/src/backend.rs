@@ -82,6 +82,23 @@ fn cuda() -> Result<SelectedDevice> {
     bail!("this trainer was built without CUDA; rebuild with `--features cuda` (see README)")
 }
 
+/// The CUDA devices of `indices` for data-parallel training (an index may repeat: two
+/// replicas on one GPU exercise the same code path).
+#[cfg(feature = "cuda")]
+pub fn cuda_devices(indices: &[usize]) -> Result<Vec<Device>> {
+    use burn::tensor::DeviceType;
+    let count = Device::enumerate(DeviceType::Cuda).len();
+    if let Some(bad) = indices.iter().find(|&&i| i >= count) {
+        bail!("--devices: CUDA device {bad} does not exist ({count} found)");
+    }
+    Ok(indices.iter().map(|&i| Device::cuda(i)).collect())
+}
+
+#[cfg(not(feature = "cuda"))]
+pub fn cuda_devices(_indices: &[usize]) -> Result<Vec<Device>> {
+    bail!("--devices needs CUDA: rebuild with `--features cuda` (see README)")
+}
+
 #[cfg(feature = "wgpu")]
 fn wgpu(hardware_only: bool) -> Result<SelectedDevice> {
     use burn::tensor::wgpu::wgpu::DeviceType;

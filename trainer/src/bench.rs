@@ -61,6 +61,70 @@ pub fn classify(vit: &Vit, input: &Tensor<4>) -> Result<()> {
     crate::model::read_logits(vit.logits(input.clone())).map(|_| ())
 }
 
+/// One HaTFAS distillation step, as the training loop runs it: frozen teacher forward
+/// (class tokens included), student forward, loss (soft KD + head-aware feature loss with
+/// the paper's defaults), backward and AdamW update. Data loading, EMA and mixup are left
+/// out, as in `scripts/bench_distill_pytorch.py`.
+pub struct DistillStep {
+    student: Vit,
+    objective: crate::train::Objective,
+    optimizer: burn::optim::ModuleOptimizer,
+    inputs: Tensor<4>,
+    targets: Tensor<2>,
+    lr: f64,
+    device: Device,
+}
+
+impl DistillStep {
+    pub fn new(
+        student: &model_format::VitConfig,
+        teacher: &model_format::VitConfig,
+        batch: usize,
+        device: &Device,
+    ) -> Result<Self> {
+        use crate::distill::{DistillationType, HatfasLoss};
+        let autodiff = device.clone().autodiff();
+        let ids: Vec<usize> = [4, 6, 8]
+            .into_iter()
+            .filter(|&i| i < student.depth.min(teacher.depth))
+            .collect();
+        let loss = HatfasLoss::new(DistillationType::Soft, 0.7, 1.0, 3.0, ids.clone(), ids)
+            .map_err(anyhow::Error::msg)?;
+        let student_vit = Vit::new(student, &autodiff);
+        let optimizer = crate::train::optim::adamw_with(0.05, 1e-8, &student_vit);
+        // Soft targets as mixup makes them: each row sums to one.
+        let lam = Tensor::<2>::random([batch, 1], Distribution::Uniform(0.0, 1.0), &autodiff);
+        let targets = Tensor::cat(vec![lam.clone(), lam.neg().add_scalar(1.0)], 1);
+        Ok(Self {
+            student: student_vit,
+            objective: crate::train::Objective::Distill {
+                teacher: Box::new(Vit::new(teacher, device)),
+                loss,
+            },
+            optimizer,
+            inputs: random_batch(batch, student.image_size, &autodiff),
+            targets,
+            lr: 5e-4 * batch as f64 / 512.0,
+            device: device.clone(),
+        })
+    }
+
+    /// Runs one step and waits for the device.
+    pub fn step(&mut self) -> Result<()> {
+        let parts = crate::train::loss(
+            &self.student,
+            &self.objective,
+            self.inputs.clone(),
+            self.targets.clone(),
+        );
+        let grads = burn::optim::GradientsParams::from_grads(parts.total.backward(), &self.student);
+        self.student = self.optimizer.step(self.lr, self.student.clone(), grads);
+        self.device
+            .sync()
+            .map_err(|e| anyhow::anyhow!("device error: {e:?}"))
+    }
+}
+
 /// Median, 90th percentile (nearest rank) and mean of `times_ms`.
 pub fn summarise(times_ms: &[f64]) -> (f64, f64, f64) {
     assert!(!times_ms.is_empty(), "no timings");

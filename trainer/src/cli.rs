@@ -57,9 +57,15 @@ pub enum Command {
     /// Protocol metrics from score CSVs: threshold on dev, then APCER, BPCER, ACER, HTER,
     /// EER and AUC on test, at frame and video level.
     Metrics(MetricsArgs),
+    /// Trains a teacher (default deit_base_patch16_224) with the DeiT recipe; keeps the
+    /// best model by dev ACER and evaluates it on the test split.
+    Teacher(crate::train::TeacherArgs),
+    /// Distils a student (default deit_tiny_patch16_224) from a trained teacher with the
+    /// HaTFAS loss (logit distillation + head-aware feature distillation).
+    Distill(crate::train::DistillArgs),
 }
 
-#[derive(Args, Debug, Clone, Copy)]
+#[derive(Args, Debug, Clone, Copy, Default)]
 pub struct BackendArgs {
     /// Compute backend; `auto` takes CUDA, then a hardware wgpu GPU, then the CPU.
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
@@ -225,6 +231,13 @@ pub struct BenchArgs {
     /// One JSON object instead of the human summary.
     #[arg(long)]
     pub json: bool,
+    /// Time HaTFAS distillation training steps of --model (the student, a preset) against
+    /// --teacher-model instead of inference (img/s = batch / step time).
+    #[arg(long)]
+    pub distill: bool,
+    /// The frozen teacher of --distill (a preset, random weights).
+    #[arg(long, value_name = "NAME", default_value = "deit_base_patch16_224")]
+    pub teacher_model: String,
     #[command(flatten)]
     pub backend: BackendArgs,
 }
@@ -291,6 +304,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Eval(args)) => eval(args),
         Some(Command::Bench(args)) => bench_command(args),
         Some(Command::Metrics(args)) => metrics_command(args),
+        Some(Command::Teacher(args)) => teacher(args),
+        Some(Command::Distill(args)) => distill(args),
     }
 }
 
@@ -438,31 +453,7 @@ fn detect(args: DetectArgs) -> Result<()> {
 }
 
 fn eval(args: EvalArgs) -> Result<()> {
-    use crate::eval::{score_split, write_scores};
-    use crate::metrics::evaluate;
-    let dev_frames = crate::data::read_split(&args.data_path, &args.dev_split)?;
-    let test_frames = crate::data::read_split(&args.data_path, &args.test_split)?;
     let selected = select_device(args.backend)?;
-    let model = LoadedModel::read(&args.model, &selected.device)?;
-    let bar = ProgressBar::new((dev_frames.len() + test_frames.len()) as u64).with_style(
-        ProgressStyle::with_template("scoring {bar:30} {pos}/{len} frames {per_sec} ETA {eta}")
-            .expect("valid template"),
-    );
-    let score = |name: &str, frames: &[crate::data::Frame]| {
-        score_split(
-            &model,
-            name,
-            frames,
-            args.batch_size,
-            &selected.device,
-            |n| bar.inc(n as u64),
-        )
-    };
-    let dev = score(&args.dev_split, &dev_frames)?;
-    let test = score(&args.test_split, &test_frames)?;
-    bar.finish_and_clear();
-    let report = evaluate(&dev.scores, &test.scores)?;
-
     let stem = args
         .model
         .file_stem()
@@ -471,67 +462,32 @@ fn eval(args: EvalArgs) -> Result<()> {
         .output_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("eval-{stem}")));
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    write_scores(
-        &dev.scores,
-        &out_dir.join(format!("{}_scores.csv", args.dev_split)),
-    )?;
-    write_scores(
-        &test.scores,
-        &out_dir.join(format!("{}_scores.csv", args.test_split)),
-    )?;
-    let json = serde_json::json!({
-        "model": args.model.display().to_string(),
-        "data_path": args.data_path.display().to_string(),
-        "dev_split": args.dev_split,
-        "test_split": args.test_split,
-        "frames": {"dev": dev.scores.len(), "test": test.scores.len()},
-        "unreadable_frames": {"dev": dev.unreadable, "test": test.unreadable},
-        "metrics": report.to_json(),
-    });
-    std::fs::write(
-        out_dir.join("report.json"),
-        serde_json::to_string_pretty(&json)?,
-    )?;
-    let dev_curve = crate::metrics::roc_of(&dev.scores)?.curve();
-    let test_curve = crate::metrics::roc_of(&test.scores)?.curve();
-    let (dev_name, test_name) = (
-        format!("dev ({})", args.dev_split),
-        format!("test ({})", args.test_split),
-    );
-    let curves = [
-        crate::plots::Curve {
-            name: &dev_name,
-            points: &dev_curve,
-        },
-        crate::plots::Curve {
-            name: &test_name,
-            points: &test_curve,
-        },
-    ];
-    crate::plots::write_roc_det(&out_dir, &curves, &format!("{stem}: frame level"))?;
+    let job = crate::eval::EvalJob {
+        model: &args.model,
+        data_path: &args.data_path,
+        dev_split: &args.dev_split,
+        test_split: &args.test_split,
+        out_dir: out_dir.clone(),
+        batch: args.batch_size,
+        calibrate: args.calibrate,
+    };
+    let evaluation = crate::eval::evaluate_model(&job, &selected.device)?;
     println!(
         "{} on {}: dev {} ({} frames), test {} ({} frames)",
         args.model.display(),
         args.data_path.display(),
         args.dev_split,
-        dev.scores.len(),
+        evaluation.dev_frames,
         args.test_split,
-        test.scores.len()
+        evaluation.test_frames
     );
-    print!("{}", report.table());
+    print!("{}", evaluation.report.table());
     println!("report and scores in {}", out_dir.display());
-
     if args.calibrate {
-        let mut file = model.file;
-        file.metadata.threshold = report.frame.threshold as f32;
-        file.metadata.provenance.metrics = Some(json["metrics"].clone());
-        file.metadata.provenance.dataset = Some(args.data_path.display().to_string());
-        file.write(&args.model, file.metadata.storage)?;
         println!(
             "calibrated {}: threshold {:.6} (frame-level dev EER point)",
             args.model.display(),
-            report.frame.threshold
+            evaluation.report.frame.threshold
         );
     }
     Ok(())
@@ -595,7 +551,20 @@ fn bench_command(args: BenchArgs) -> Result<()> {
             bar.inc(1);
         }
     };
-    let (times, batch, faces) = if args.model == "mtcnn" {
+    let (times, batch, faces) = if args.distill {
+        let spec = |name: &str| crate::train::spec::model_config(name, None);
+        let mut step = bench::DistillStep::new(
+            &spec(&args.model)?,
+            &spec(&args.teacher_model)?,
+            args.batch,
+            device,
+        )?;
+        (
+            bench::time(args.warmup, args.iters, || step.step(), tick)?,
+            args.batch,
+            None,
+        )
+    } else if args.model == "mtcnn" {
         // Face detection on one frame: the whole MTCNN pipeline, pyramid to landmarks.
         let Some(path) = &args.image else {
             bail!("--model mtcnn needs --image FRAME (for example a 640x480 camera frame)");
@@ -645,7 +614,11 @@ fn bench_command(args: BenchArgs) -> Result<()> {
     let report = BenchReport {
         implementation: "burn".into(),
         backend: selected.description.clone(),
-        model: args.model.clone(),
+        model: if args.distill {
+            format!("distill {} <- {}", args.model, args.teacher_model)
+        } else {
+            args.model.clone()
+        },
         batch,
         iters: args.iters,
         threads: rayon::current_num_threads(),
@@ -675,6 +648,109 @@ fn bench_command(args: BenchArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn teacher(args: crate::train::TeacherArgs) -> Result<()> {
+    use crate::train::{Objective, Run, spec};
+    let selected = select_device(args.recipe.backend)?;
+    let config = spec::model_config(&args.model, args.recipe.input_size)?;
+    let settings = serde_json::json!({
+        "command": "teacher",
+        "model": config,
+        "init": args.init,
+        "recipe": args.recipe,
+    });
+    let run = Run {
+        config,
+        init: args.init.as_deref(),
+        objective: Objective::Labels,
+        recipe: &args.recipe,
+        settings,
+        sources: args.init.iter().map(|p| p.display().to_string()).collect(),
+    };
+    print_outcome(&crate::train::train(run, &selected)?);
+    Ok(())
+}
+
+fn distill(args: crate::train::DistillArgs) -> Result<()> {
+    use crate::distill::{HatfasLoss, validate_layers};
+    use crate::train::{Objective, Run, load_teacher, spec};
+    let selected = select_device(args.recipe.backend)?;
+    let config = spec::model_config(&args.model, args.recipe.input_size)?;
+    let (teacher, teacher_config) = load_teacher(
+        &args.teacher_path,
+        args.teacher_model.as_deref(),
+        &selected.device,
+    )?;
+    if teacher_config.image_size != config.image_size {
+        bail!(
+            "the teacher takes {0}x{0} inputs but the student {1}x{1}: use --input-size {0}",
+            teacher_config.image_size,
+            config.image_size
+        );
+    }
+    let loss = HatfasLoss::new(
+        args.distillation_type,
+        args.distillation_alpha,
+        args.distillation_beta,
+        args.distillation_tau,
+        args.s_id.clone(),
+        args.t_id.clone(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    if !args.s_id.is_empty() || !args.t_id.is_empty() {
+        validate_layers(&args.s_id, &args.t_id, config.depth, teacher_config.depth)
+            .map_err(|e| anyhow::anyhow!("--s-id/--t-id: {e}"))?;
+    }
+    let settings = serde_json::json!({
+        "command": "distill",
+        "model": config,
+        "init": args.init,
+        "teacher_path": args.teacher_path,
+        "distillation": {
+            "type": format!("{:?}", args.distillation_type),
+            "alpha": args.distillation_alpha,
+            "beta": args.distillation_beta,
+            "tau": args.distillation_tau,
+            "s_id": args.s_id,
+            "t_id": args.t_id,
+        },
+        "recipe": args.recipe,
+    });
+    let mut sources: Vec<String> = args.init.iter().map(|p| p.display().to_string()).collect();
+    sources.push(format!("teacher: {}", args.teacher_path.display()));
+    let run = Run {
+        config,
+        init: args.init.as_deref(),
+        objective: Objective::Distill {
+            teacher: Box::new(teacher),
+            loss,
+        },
+        recipe: &args.recipe,
+        settings,
+        sources,
+    };
+    print_outcome(&crate::train::train(run, &selected)?);
+    Ok(())
+}
+
+fn print_outcome(outcome: &crate::train::Outcome) {
+    let best = &outcome.best;
+    println!(
+        "best: epoch {} (dev ACER {:.2}%, EER {:.2}%, AUC {:.4}) -> {}",
+        best.epoch,
+        100.0 * best.dev_acer,
+        100.0 * best.dev_eer,
+        best.dev_auc,
+        outcome.best_model.display()
+    );
+    if let Some(evaluation) = &outcome.evaluation {
+        print!("{}", evaluation.report.table());
+        println!(
+            "threshold and metrics written into {}; `trainer export --dtype int8` makes the deployable file",
+            outcome.best_model.display()
+        );
+    }
 }
 
 fn metrics_command(args: MetricsArgs) -> Result<()> {

@@ -2,16 +2,20 @@
 //! reports the protocol metrics ([`crate::metrics`]): the threshold is taken on dev and
 //! applied unchanged to test, at frame and video level.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
+use image::RgbImage;
+use indicatif::{ProgressBar, ProgressStyle};
+use model_format::Preprocessing;
 use model_format::preprocess::{ImageView, batch_tensor, preprocess};
+use model_format::vit::Vit;
 use rayon::prelude::*;
 
 use crate::data::Frame;
-use crate::metrics::ScoreSet;
-use crate::model::{LoadedModel, live_score};
+use crate::metrics::{Report, ScoreSet, evaluate};
+use crate::model::{LoadedModel, live_score, read_logits};
 
 /// Scores of one split and the frames that could not be read (skipped, with a warning).
 pub struct Scored {
@@ -19,31 +23,33 @@ pub struct Scored {
     pub unreadable: usize,
 }
 
-/// The live score of every readable frame, `batch` frames per forward pass; images are
-/// decoded on the CPU threads while the device computes the previous batch's logits.
-pub fn score_split(
-    model: &LoadedModel,
+/// The live score of every frame that `image(i)` can produce, `batch` frames per forward
+/// pass, images prepared on the CPU threads.
+pub fn score_frames(
+    (vit, preprocessing): (&Vit, &Preprocessing),
     name: &str,
     frames: &[Frame],
+    image: impl Fn(usize) -> Option<RgbImage> + Sync,
     batch: usize,
     device: &Device,
     mut on_batch: impl FnMut(usize),
 ) -> Result<Scored> {
     let mut scores = ScoreSet::new(name);
     let mut unreadable = 0;
-    for chunk in frames.chunks(batch.max(1)) {
-        let inputs: Vec<Option<Vec<f32>>> = chunk
-            .par_iter()
-            .map(|frame| {
-                let rgb = crate::infer::read_rgb(&frame.path).ok()?;
-                preprocess(ImageView::from(&rgb), &model.preprocessing).ok()
+    let batch = batch.max(1);
+    for (c, chunk) in frames.chunks(batch).enumerate() {
+        let inputs: Vec<Option<Vec<f32>>> = (0..chunk.len())
+            .into_par_iter()
+            .map(|i| {
+                let rgb = image(c * batch + i)?;
+                preprocess(ImageView::from(&rgb), preprocessing).ok()
             })
             .collect();
         let readable: Vec<Vec<f32>> = inputs.iter().flatten().cloned().collect();
         let mut logits = if readable.is_empty() {
             Vec::new()
         } else {
-            model.logits(batch_tensor(&readable, model.input_size(), device))?
+            read_logits(vit.logits(batch_tensor(&readable, preprocessing.input_size, device)))?
         }
         .into_iter();
         for (frame, input) in chunk.iter().zip(&inputs) {
@@ -68,6 +74,26 @@ pub fn score_split(
     Ok(Scored { scores, unreadable })
 }
 
+/// [`score_frames`] reading each frame from its file.
+pub fn score_split(
+    model: &LoadedModel,
+    name: &str,
+    frames: &[Frame],
+    batch: usize,
+    device: &Device,
+    on_batch: impl FnMut(usize),
+) -> Result<Scored> {
+    score_frames(
+        (&model.vit, &model.preprocessing),
+        name,
+        frames,
+        |i| crate::infer::read_rgb(&frames[i].path).ok(),
+        batch,
+        device,
+        on_batch,
+    )
+}
+
 /// Writes `scores` as `video,label,attack_type,score` to `path`.
 pub fn write_scores(scores: &ScoreSet, path: &Path) -> Result<()> {
     let mut out = std::io::BufWriter::new(
@@ -75,4 +101,105 @@ pub fn write_scores(scores: &ScoreSet, path: &Path) -> Result<()> {
     );
     scores.write_csv(&mut out)?;
     Ok(())
+}
+
+/// What to evaluate and where the results go.
+pub struct EvalJob<'a> {
+    pub model: &'a Path,
+    pub data_path: &'a Path,
+    pub dev_split: &'a str,
+    pub test_split: &'a str,
+    pub out_dir: PathBuf,
+    pub batch: usize,
+    /// Write the dev threshold and the metrics into the model file.
+    pub calibrate: bool,
+}
+
+/// The result of [`evaluate_model`].
+pub struct Evaluation {
+    pub report: Report,
+    /// `report.json`'s content.
+    pub json: serde_json::Value,
+    pub dev_frames: usize,
+    pub test_frames: usize,
+}
+
+/// Scores dev and test, writes `report.json`, one score CSV per split and ROC/DET plots
+/// into `job.out_dir`, and calibrates the model file when asked.
+pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
+    let dev_frames = crate::data::read_split(job.data_path, job.dev_split)?;
+    let test_frames = crate::data::read_split(job.data_path, job.test_split)?;
+    let model = LoadedModel::read(job.model, device)?;
+    let bar = ProgressBar::new((dev_frames.len() + test_frames.len()) as u64).with_style(
+        ProgressStyle::with_template("scoring {bar:30} {pos}/{len} frames {per_sec} ETA {eta}")
+            .expect("valid template"),
+    );
+    let score = |name: &str, frames: &[Frame]| {
+        score_split(&model, name, frames, job.batch, device, |n| {
+            bar.inc(n as u64)
+        })
+    };
+    let dev = score(job.dev_split, &dev_frames)?;
+    let test = score(job.test_split, &test_frames)?;
+    bar.finish_and_clear();
+    let report = evaluate(&dev.scores, &test.scores)?;
+
+    let out_dir = &job.out_dir;
+    std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    write_scores(
+        &dev.scores,
+        &out_dir.join(format!("{}_scores.csv", job.dev_split)),
+    )?;
+    write_scores(
+        &test.scores,
+        &out_dir.join(format!("{}_scores.csv", job.test_split)),
+    )?;
+    let json = serde_json::json!({
+        "model": job.model.display().to_string(),
+        "data_path": job.data_path.display().to_string(),
+        "dev_split": job.dev_split,
+        "test_split": job.test_split,
+        "frames": {"dev": dev.scores.len(), "test": test.scores.len()},
+        "unreadable_frames": {"dev": dev.unreadable, "test": test.unreadable},
+        "metrics": report.to_json(),
+    });
+    std::fs::write(
+        out_dir.join("report.json"),
+        serde_json::to_string_pretty(&json)?,
+    )?;
+    let dev_curve = crate::metrics::roc_of(&dev.scores)?.curve();
+    let test_curve = crate::metrics::roc_of(&test.scores)?.curve();
+    let (dev_name, test_name) = (
+        format!("dev ({})", job.dev_split),
+        format!("test ({})", job.test_split),
+    );
+    let curves = [
+        crate::plots::Curve {
+            name: &dev_name,
+            points: &dev_curve,
+        },
+        crate::plots::Curve {
+            name: &test_name,
+            points: &test_curve,
+        },
+    ];
+    let stem = job
+        .model
+        .file_stem()
+        .map_or("model".into(), |s| s.to_string_lossy().into_owned());
+    crate::plots::write_roc_det(out_dir, &curves, &format!("{stem}: frame level"))?;
+
+    if job.calibrate {
+        let mut file = model.file;
+        file.metadata.threshold = report.frame.threshold as f32;
+        file.metadata.provenance.metrics = Some(json["metrics"].clone());
+        file.metadata.provenance.dataset = Some(job.data_path.display().to_string());
+        file.write(job.model, file.metadata.storage)?;
+    }
+    Ok(Evaluation {
+        report,
+        json,
+        dev_frames: dev.scores.len(),
+        test_frames: test.scores.len(),
+    })
 }

@@ -18,3 +18,5 @@ pub mod model;
 pub mod plots;
 pub mod prepare;
 pub mod provenance;
+pub mod randaugment;
+pub mod train;

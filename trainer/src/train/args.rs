@@ -1,0 +1,257 @@
+//! Command-line settings of `trainer teacher` and `trainer distill`, named like the
+//! reference's (DeiT's `main.py`) flags so that its commands carry over.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use serde::Serialize;
+
+use super::loader::Augmentation;
+use super::schedule::{CosineSchedule, scaled_lr};
+use crate::augment::{Mixup, RandomResizedCrop};
+use crate::cli::BackendArgs;
+use crate::distill::DistillationType;
+use crate::randaugment::RandAugment;
+
+/// The data, the DeiT recipe and the run's bookkeeping, shared by both commands.
+#[derive(Args, Debug, Clone, Serialize)]
+pub struct RecipeArgs {
+    /// Prepared dataset: <root>/{train,val,test}/{true,attack}/<video>/<frame> (see `prepare`).
+    #[arg(long, value_name = "DIR")]
+    pub data_path: PathBuf,
+    /// Where checkpoints, log.jsonl, best.safetensors and the final evaluation go.
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip)]
+    pub output_dir: PathBuf,
+    /// Continue the run whose --output-dir (or checkpoint folder) this is, exactly where its
+    /// last complete epoch ended (weights, optimiser, schedule, EMA, random state).
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip)]
+    pub resume: Option<PathBuf>,
+    #[arg(long, default_value = "train", value_name = "NAME")]
+    pub train_split: String,
+    /// Split for the per-epoch dev metrics and the threshold.
+    #[arg(long, default_value = "val", value_name = "NAME")]
+    pub dev_split: String,
+    /// Split for the final evaluation of the best model (skipped when absent).
+    #[arg(long, default_value = "test", value_name = "NAME")]
+    pub test_split: String,
+    /// Images per optimiser step.
+    #[arg(long, default_value_t = 128)]
+    pub batch_size: usize,
+    /// Epochs of the cosine schedule.
+    #[arg(long, default_value_t = 300)]
+    pub epochs: usize,
+    /// Base learning rate, scaled by batch-size / 512 (DeiT) unless --unscale-lr.
+    #[arg(long, default_value_t = 5e-4)]
+    pub lr: f64,
+    /// Use --lr as given.
+    #[arg(long)]
+    pub unscale_lr: bool,
+    /// Floor of the cosine schedule.
+    #[arg(long, default_value_t = 1e-5)]
+    pub min_lr: f64,
+    /// Learning rate at the start of the warm-up.
+    #[arg(long, default_value_t = 1e-6)]
+    pub warmup_lr: f64,
+    #[arg(long, default_value_t = 5)]
+    pub warmup_epochs: usize,
+    /// Extra epochs at --min-lr after the cosine (timm's cool-down).
+    #[arg(long, default_value_t = 10)]
+    pub cooldown_epochs: usize,
+    #[arg(long, default_value_t = 0.05)]
+    pub weight_decay: f64,
+    /// AdamW epsilon.
+    #[arg(long, default_value_t = 1e-8)]
+    pub opt_eps: f64,
+    /// Clip the global gradient norm to this value (off by default, as in DeiT).
+    #[arg(long, value_name = "NORM")]
+    pub clip_grad: Option<f64>,
+    /// Label smoothing.
+    #[arg(long, default_value_t = 0.1)]
+    pub smoothing: f64,
+    /// Mixup alpha (0 turns mixup off).
+    #[arg(long, default_value_t = 0.8)]
+    pub mixup: f64,
+    /// Cutmix alpha (0 turns cutmix off).
+    #[arg(long, default_value_t = 1.0)]
+    pub cutmix: f64,
+    /// Probability of cutmix rather than mixup when both are on.
+    #[arg(long, default_value_t = 0.5)]
+    pub mixup_switch_prob: f64,
+    /// RandAugment policy (timm syntax), or `none`.
+    #[arg(long, default_value = "rand-m9-mstd0.5-inc1", value_name = "POLICY")]
+    pub aa: String,
+    /// Random erasing probability (per-pixel noise).
+    #[arg(long, default_value_t = 0.25)]
+    pub reprob: f64,
+    /// Horizontal flip probability.
+    #[arg(long, default_value_t = 0.5)]
+    pub hflip: f64,
+    /// Resize whole frames instead of the random resized crop.
+    #[arg(long)]
+    pub no_random_resized_crop: bool,
+    /// Keep an exponential moving average of the weights, evaluated and exported instead of
+    /// the raw weights.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub model_ema: bool,
+    #[arg(long, default_value_t = 0.99996)]
+    pub model_ema_decay: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Model input size (default: the preset's); with --init the position embedding is
+    /// interpolated.
+    #[arg(long, value_name = "PIXELS")]
+    pub input_size: Option<usize>,
+    /// Frames per forward pass when scoring the dev split.
+    #[arg(long, default_value_t = 64)]
+    #[serde(skip)]
+    pub eval_batch_size: usize,
+    /// Where decoded frames are cached (default: <data-path>/.hatfas-cache).
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip)]
+    pub cache_dir: Option<PathBuf>,
+    /// Threads preparing batches (default: all cores).
+    #[arg(long)]
+    #[serde(skip)]
+    pub num_workers: Option<usize>,
+    /// Stop after this many epochs of this invocation, leaving a checkpoint for --resume
+    /// (for job slots shorter than the run).
+    #[arg(long, value_name = "EPOCHS")]
+    #[serde(skip)]
+    pub stop_after: Option<usize>,
+    /// Batches prepared ahead of the device.
+    #[arg(long, default_value_t = 2)]
+    #[serde(skip)]
+    pub prefetch: usize,
+    #[command(flatten)]
+    #[serde(skip)]
+    pub backend: BackendArgs,
+    /// Data-parallel training on these CUDA devices (e.g. `0,1,2,3`): every step splits the
+    /// batch across them and sums their gradients through Burn's multi-device optimiser
+    /// step. --batch-size stays the global batch.
+    #[arg(long, value_delimiter = ',', value_name = "INDICES")]
+    #[serde(skip)]
+    pub devices: Vec<usize>,
+}
+
+impl RecipeArgs {
+    pub fn validate(&self) -> Result<()> {
+        let probability = |name: &str, p: f64| -> Result<()> {
+            if !(0.0..=1.0).contains(&p) {
+                bail!("--{name} must be in [0, 1], got {p}");
+            }
+            Ok(())
+        };
+        probability("reprob", self.reprob)?;
+        probability("hflip", self.hflip)?;
+        probability("mixup-switch-prob", self.mixup_switch_prob)?;
+        probability("smoothing", self.smoothing)?;
+        probability("model-ema-decay", self.model_ema_decay)?;
+        if self.batch_size == 0 || self.epochs == 0 || self.eval_batch_size == 0 {
+            bail!("--batch-size, --epochs and --eval-batch-size must be positive");
+        }
+        if !(self.lr > 0.0 && self.min_lr >= 0.0 && self.warmup_lr >= 0.0) {
+            bail!("--lr must be positive and --min-lr, --warmup-lr non-negative");
+        }
+        if self.mixup < 0.0 || self.cutmix < 0.0 || self.weight_decay < 0.0 {
+            bail!("--mixup, --cutmix and --weight-decay must be non-negative");
+        }
+        if self.clip_grad.is_some_and(|c| c <= 0.0) {
+            bail!("--clip-grad must be positive");
+        }
+        Ok(())
+    }
+
+    /// The augmentation for `image_size` inputs.
+    pub fn augmentation(&self, image_size: usize) -> Result<Augmentation> {
+        let rand_augment = match self.aa.as_str() {
+            "none" | "" => None,
+            spec => Some(
+                RandAugment::parse(spec, image_size as u32)
+                    .map_err(|e| anyhow::anyhow!("--aa {spec}: {e}"))?,
+            ),
+        };
+        Ok(Augmentation {
+            random_resized_crop: (!self.no_random_resized_crop)
+                .then(|| RandomResizedCrop::new(image_size as u32)),
+            hflip: self.hflip,
+            rand_augment,
+            reprob: self.reprob,
+            mixup: Mixup {
+                mixup_alpha: self.mixup,
+                cutmix_alpha: self.cutmix,
+                switch_prob: self.mixup_switch_prob,
+                label_smoothing: self.smoothing,
+                num_classes: super::spec::NUM_CLASSES,
+            },
+            mix: self.mixup > 0.0 || self.cutmix > 0.0,
+        })
+    }
+
+    /// The learning-rate schedule for `batch_size` images per step.
+    pub fn schedule(&self, batch_size: usize) -> CosineSchedule {
+        CosineSchedule {
+            peak_lr: if self.unscale_lr {
+                self.lr
+            } else {
+                scaled_lr(self.lr, batch_size)
+            },
+            warmup_lr: self.warmup_lr,
+            min_lr: self.min_lr,
+            warmup_epochs: self.warmup_epochs,
+            epochs: self.epochs,
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TeacherArgs {
+    /// Network: a preset (deit_tiny/small/base_patch16_224) or
+    /// custom:img=N,patch=N,dim=N,depth=N,heads=N[,mlp=N].
+    #[arg(long, default_value = "deit_base_patch16_224", value_name = "NAME")]
+    pub model: String,
+    /// Start from this model file (e.g. DeiT ImageNet weights from `trainer import`); the
+    /// head is re-initialised when its class count differs.
+    #[arg(long, value_name = "FILE")]
+    pub init: Option<PathBuf>,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DistillArgs {
+    /// Student network: a preset or custom:... (see `teacher --help`).
+    #[arg(long, default_value = "deit_tiny_patch16_224", value_name = "NAME")]
+    pub model: String,
+    /// Start the student from this model file.
+    #[arg(long, value_name = "FILE")]
+    pub init: Option<PathBuf>,
+    /// The trained teacher's model file (frozen).
+    #[arg(long, value_name = "FILE")]
+    pub teacher_path: PathBuf,
+    /// Expected architecture of the teacher file (checked when given).
+    #[arg(long, value_name = "NAME")]
+    pub teacher_model: Option<String>,
+    /// Logit distillation: soft (KL at temperature tau), hard (teacher's argmax) or none.
+    #[arg(long, value_enum, default_value_t = DistillationType::Soft)]
+    pub distillation_type: DistillationType,
+    /// Weight of the logit distillation against the base loss.
+    #[arg(long, default_value_t = 0.7)]
+    pub distillation_alpha: f64,
+    /// Weight of the head-aware feature loss.
+    #[arg(long, default_value_t = 1.0)]
+    pub distillation_beta: f64,
+    /// Temperature of soft distillation.
+    #[arg(long, default_value_t = 3.0)]
+    pub distillation_tau: f64,
+    /// Student blocks (0-based) whose attention class tokens are distilled.
+    #[arg(long, num_args = 0.., default_values_t = [4usize, 6, 8], value_name = "N")]
+    pub s_id: Vec<usize>,
+    /// Teacher blocks paired with --s-id.
+    #[arg(long, num_args = 0.., default_values_t = [4usize, 6, 8], value_name = "N")]
+    pub t_id: Vec<usize>,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
+}

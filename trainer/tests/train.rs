@@ -1,0 +1,305 @@
+//! End to end on a tiny separable toy task with tiny ViTs: teacher -> distill -> eval ->
+//! export -> infer, and a run stopped and resumed ends with the same weights as one run
+//! straight through.
+
+mod common;
+
+use std::path::Path;
+
+use common::ok;
+use image::{Rgb, RgbImage};
+use model_format::ModelFile;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+/// Live frames are darker smooth colour fields; attacks are brighter fields seen through a
+/// stripe pattern with lower contrast (a caricature of a recaptured screen).
+fn toy_frame(rng: &mut StdRng, live: bool) -> RgbImage {
+    // Disjoint brightness ranges make the task separable by the patch embedding alone.
+    let range = if live { 40.0..120.0 } else { 135.0..215.0 };
+    let base: [f32; 3] = std::array::from_fn(|_| rng.random_range(range.clone()));
+    let (gx, gy) = (
+        rng.random_range(-1.5..1.5f32),
+        rng.random_range(-1.5..1.5f32),
+    );
+    let period = rng.random_range(6..9u32);
+    let phase = rng.random_range(0..period);
+    RgbImage::from_fn(40, 40, |x, y| {
+        Rgb(std::array::from_fn(|c| {
+            let mut v = base[c] + gx * x as f32 + gy * y as f32 + rng.random_range(-6.0..6.0f32);
+            if !live {
+                v = 128.0 + 0.6 * (v - 128.0);
+                if (x + y + phase) % period < period / 2 {
+                    v += 50.0;
+                }
+            }
+            v.clamp(0.0, 255.0) as u8
+        }))
+    })
+}
+
+fn write_toy_dataset(root: &Path, seed: u64) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    for (split, videos) in [("train", 6), ("val", 3), ("test", 3)] {
+        for (class, live) in [("true", true), ("attack", false)] {
+            for v in 0..videos {
+                let dir = root
+                    .join(split)
+                    .join(class)
+                    .join(format!("{split}_{class}_{v}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                for f in 0..8 {
+                    toy_frame(&mut rng, live)
+                        .save(dir.join(format!("{f:03}.png")))
+                        .unwrap();
+                }
+            }
+        }
+    }
+}
+
+const EPOCHS: usize = 6;
+const TEACHER: &str = "custom:img=32,patch=8,dim=48,depth=3,heads=3";
+const STUDENT: &str = "custom:img=32,patch=8,dim=24,depth=3,heads=2";
+
+/// The recipe flags of these tiny runs: lr unscaled (the batch is tiny), and no mixing,
+/// cropping or erasing, which would need far more steps on a toy task than a test can take
+/// (augmentation has its own tests).
+fn recipe<'a>(data: &'a str, out: &'a str, epochs: &'a str) -> Vec<&'a str> {
+    vec![
+        "--data-path",
+        data,
+        "--output-dir",
+        out,
+        "--epochs",
+        epochs,
+        "--batch-size",
+        "16",
+        "--lr",
+        "2e-3",
+        "--unscale-lr",
+        "--warmup-epochs",
+        "1",
+        "--cooldown-epochs",
+        "0",
+        "--model-ema-decay",
+        "0.9",
+        "--seed",
+        "7",
+        "--mixup",
+        "0",
+        "--cutmix",
+        "0",
+        "--reprob",
+        "0",
+        "--no-random-resized-crop",
+        "--backend",
+        "cpu",
+    ]
+}
+
+fn report(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("eval/report.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn teacher_distill_eval_export_infer_and_exact_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    write_toy_dataset(&data, 1);
+    let data = data.to_str().unwrap();
+
+    // Teacher.
+    let teacher_dir = dir.path().join("teacher");
+    let teacher_out = teacher_dir.to_str().unwrap();
+    let epochs = EPOCHS.to_string();
+    let mut args = vec!["teacher", "--model", TEACHER];
+    args.extend(recipe(data, teacher_out, &epochs));
+    let stdout = ok(&args);
+    assert!(stdout.contains("best: epoch"), "{stdout}");
+    let log = std::fs::read_to_string(teacher_dir.join("log.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), EPOCHS);
+    let teacher_auc = report(&teacher_dir)["metrics"]["test"]["frame"]["auc"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        teacher_auc > 0.9,
+        "teacher test AUC {teacher_auc}\n{stdout}"
+    );
+    let teacher_file = teacher_dir.join("best.safetensors");
+    let teacher_path = teacher_file.to_str().unwrap();
+
+    // Student, distilled with the HaTFAS loss over two layer pairs.
+    let distill = |out: &str, epochs: &str, extra: &[&str]| {
+        let mut args = vec![
+            "distill",
+            "--model",
+            STUDENT,
+            "--teacher-path",
+            teacher_path,
+            "--s-id",
+            "1",
+            "2",
+            "--t-id",
+            "1",
+            "2",
+        ];
+        args.extend(recipe(data, out, epochs));
+        args.extend_from_slice(extra);
+        ok(&args)
+    };
+    let student_dir = dir.path().join("student");
+    let stdout = distill(student_dir.to_str().unwrap(), &epochs, &[]);
+    let metrics = report(&student_dir)["metrics"].clone();
+    let (acer, auc) = (
+        metrics["test"]["frame"]["acer"].as_f64().unwrap(),
+        metrics["test"]["frame"]["auc"].as_f64().unwrap(),
+    );
+    assert!(
+        acer < 0.2 && auc > 0.9,
+        "student test ACER {acer}, AUC {auc}\n{stdout}"
+    );
+    // Every epoch logs the three loss parts; the feature loss is on.
+    let first: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(student_dir.join("log.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(first["feature_loss"].as_f64().unwrap() > 0.0);
+    assert!(first["logit_loss"].as_f64().unwrap() > 0.0);
+
+    // The best model carries the calibrated dev threshold and the metrics; export keeps them.
+    let best = student_dir.join("best.safetensors");
+    let file = ModelFile::read(&best).unwrap();
+    let threshold = metrics["threshold"].as_f64().unwrap();
+    assert!((file.metadata.threshold as f64 - threshold).abs() < 1e-6);
+    let int8 = dir.path().join("student-int8.safetensors");
+    ok(&[
+        "export",
+        "--model",
+        best.to_str().unwrap(),
+        "--dtype",
+        "int8",
+        "--out",
+        int8.to_str().unwrap(),
+    ]);
+    let exported = ModelFile::read(&int8).unwrap();
+    assert_eq!(exported.metadata.threshold, file.metadata.threshold);
+    assert!(exported.metadata.provenance.metrics.is_some());
+
+    // Inference with the exported student: a fresh live and attack frame.
+    let mut rng = StdRng::seed_from_u64(99);
+    let (live, attack) = (dir.path().join("live.png"), dir.path().join("attack.png"));
+    toy_frame(&mut rng, true).save(&live).unwrap();
+    toy_frame(&mut rng, false).save(&attack).unwrap();
+    let out = ok(&[
+        "infer",
+        "--model",
+        int8.to_str().unwrap(),
+        "--no-detect",
+        "--json",
+        "--backend",
+        "cpu",
+        live.to_str().unwrap(),
+        attack.to_str().unwrap(),
+    ]);
+    let scores: Vec<f64> = out
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["live_score"].as_f64().unwrap()
+        })
+        .collect();
+    assert_eq!(scores.len(), 2);
+    assert!(
+        scores[0] > scores[1],
+        "live {} vs attack {}",
+        scores[0],
+        scores[1]
+    );
+
+    // Straight through vs stopped after 2 epochs and resumed: identical weights and logs.
+    let straight = dir.path().join("straight");
+    distill(straight.to_str().unwrap(), "4", &[]);
+    let resumed = dir.path().join("resumed");
+    let resumed_out = resumed.to_str().unwrap();
+    let stdout = distill(resumed_out, "4", &["--stop-after", "2"]);
+    assert!(stdout.contains("stopping after 2 epoch(s)"), "{stdout}");
+    let stdout = distill(resumed_out, "4", &["--resume", resumed_out]);
+    assert!(stdout.contains("resuming"), "{stdout}");
+    let weights = |dir: &Path| {
+        ModelFile::read(dir.join("best.safetensors"))
+            .unwrap()
+            .weights
+    };
+    assert_eq!(weights(&straight), weights(&resumed));
+    let losses = |dir: &Path| -> Vec<(f64, f64, f64)> {
+        std::fs::read_to_string(dir.join("log.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["loss"].as_f64().unwrap(),
+                    v["dev_acer"].as_f64().unwrap(),
+                    v["lr"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(losses(&straight), losses(&resumed));
+
+    // Resuming with other settings is refused.
+    let mut args = vec![
+        "distill",
+        "--model",
+        STUDENT,
+        "--teacher-path",
+        teacher_path,
+    ];
+    args.extend(["--s-id", "1", "2", "--t-id", "1", "2"]);
+    args.extend(recipe(data, resumed_out, "5"));
+    args.extend(["--resume", resumed_out]);
+    let err = common::fails(&args);
+    assert!(err.contains("other settings"), "{err}");
+}
+
+#[test]
+fn bad_layer_lists_and_missing_splits_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    write_toy_dataset(&data, 2);
+    let teacher = dir.path().join("t.safetensors");
+    // Any classifier file will do as a teacher for argument checks.
+    let config = trainer::train::spec::model_config(TEACHER, None).unwrap();
+    let vit = model_format::vit::Vit::new(&config, &burn::tensor::Device::flex());
+    ModelFile {
+        metadata: model_format::Metadata::liveness(config),
+        weights: vit.to_weights(),
+    }
+    .write(&teacher, model_format::StorageDtype::F32)
+    .unwrap();
+    let (data, teacher) = (data.to_str().unwrap(), teacher.to_str().unwrap());
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["distill", "--model", STUDENT, "--teacher-path", teacher];
+        args.extend(recipe(data, out, "1"));
+        args.extend_from_slice(extra);
+        common::fails(&args)
+    };
+    let err = run(&["--s-id", "1", "2", "--t-id", "1"]);
+    assert!(err.contains("2 entries but t_ids has 1"), "{err}");
+    let err = run(&["--s-id", "3", "--t-id", "1"]);
+    assert!(err.contains("student layer 3 out of range"), "{err}");
+    let err = run(&["--s-id", "1", "--t-id", "9"]);
+    assert!(err.contains("teacher layer 9 out of range"), "{err}");
+    let err = run(&["--distillation-alpha", "1.5"]);
+    assert!(err.contains("alpha"), "{err}");
+    let err = run(&["--dev-split", "nope", "--s-id", "1", "--t-id", "1"]);
+    assert!(err.contains("nope") && err.contains("missing"), "{err}");
+}
