@@ -22,6 +22,18 @@ pub enum BackendChoice {
     Cpu,
 }
 
+impl BackendChoice {
+    /// The flag value naming this choice.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Cuda => "cuda",
+            BackendChoice::Wgpu => "wgpu",
+            BackendChoice::Cpu => "cpu",
+        }
+    }
+}
+
 /// A device ready for use and a human description of it.
 #[derive(Clone, Debug)]
 pub struct SelectedDevice {

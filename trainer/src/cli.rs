@@ -28,7 +28,14 @@ pub struct Cli {
 }
 
 const AFTER_HELP: &str = "\
+Without a command, trainer runs the quickstart (see `trainer quickstart --help`).
+
 Examples:
+  trainer synth --out data/synth --preview contact-sheet.png
+  trainer teacher --data-path data/synth --output-dir runs/teacher --epochs 30
+  trainer distill --data-path data/synth --output-dir runs/student \\
+      --teacher-path runs/teacher/best.safetensors --distillation-type soft
+  trainer eval --model runs/student/best.safetensors --data-path data/synth
   trainer import --pytorch deit_tiny.pth --model deit_tiny_patch16_224 --out tiny.safetensors
   trainer export --model tiny.safetensors --dtype int8 --out tiny-int8.safetensors
   trainer infer --model tiny-int8.safetensors photo.jpg
@@ -52,11 +59,17 @@ pub enum Command {
     /// Face videos (or folders of frames) -> face crops in the dataset layout
     /// (CASIA-FASD, Replay-Attack, OULU-NPU or a generic train/val/test tree).
     Prepare(PrepareArgs),
+    /// A synthetic face anti-spoofing dataset in the same layout: procedural and public-domain
+    /// faces, live videos and simulated print and replay attacks, split by identity.
+    Synth(crate::synth::SynthArgs),
     /// Inference latency and throughput of a model (start-up excluded).
     Bench(BenchArgs),
     /// Protocol metrics from score CSVs: threshold on dev, then APCER, BPCER, ACER, HTER,
     /// EER and AUC on test, at frame and video level.
     Metrics(MetricsArgs),
+    /// The zero-config main job (also what `trainer` without a command runs): synthetic
+    /// data -> teacher -> distilled student -> evaluation -> int8 export for the demo page.
+    Quickstart(crate::quickstart::QuickstartArgs),
     /// Trains a teacher (default deit_base_patch16_224) with the DeiT recipe; keeps the
     /// best model by dev ACER and evaluates it on the test split.
     Teacher(crate::train::TeacherArgs),
@@ -272,9 +285,11 @@ pub fn main() -> ExitCode {
 
 fn init_logging(verbose: u8) {
     let default = match verbose {
-        0 => "info,wgpu_core=warn,wgpu_hal=error,naga=warn,cubecl=warn",
-        1 => "debug,wgpu_core=warn,wgpu_hal=warn,naga=warn",
-        _ => "trace",
+        // Only the trainer's own messages at info: Burn's CUDA backend logs every kernel's
+        // IR at info, megabytes per run.
+        0 => "warn,wgpu_hal=error,trainer=info",
+        1 => "info,wgpu_hal=warn,trainer=debug",
+        _ => "debug,trainer=trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -288,19 +303,19 @@ fn init_logging(verbose: u8) {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => {
-            use clap::CommandFactory;
-            Cli::command().print_help()?;
             println!(
-                "\n\nThe zero-config quickstart (synthetic data -> teacher -> distil -> eval) \
-                 arrives with the training commands; use a command above meanwhile."
+                "trainer: no command given, running the quickstart (synthetic data -> teacher \
+                 -> distil -> evaluate -> int8 export). `trainer --help` lists the commands.\n"
             );
-            Ok(())
+            quickstart(crate::quickstart::QuickstartArgs::default())
         }
+        Some(Command::Quickstart(args)) => quickstart(args),
         Some(Command::Import(args)) => import(args),
         Some(Command::Export(args)) => export(args),
         Some(Command::Infer(args)) => infer(args),
         Some(Command::Detect(args)) => detect(args),
         Some(Command::Prepare(args)) => prepare(args),
+        Some(Command::Synth(args)) => crate::synth::run(&args).map(|_| ()),
         Some(Command::Eval(args)) => eval(args),
         Some(Command::Bench(args)) => bench_command(args),
         Some(Command::Metrics(args)) => metrics_command(args),
@@ -309,7 +324,7 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn select_device(args: BackendArgs) -> Result<SelectedDevice> {
+pub fn select_device(args: BackendArgs) -> Result<SelectedDevice> {
     let selected = backend::select(args.backend)?;
     tracing::info!("backend: {}", selected.description);
     Ok(selected)
@@ -650,91 +665,23 @@ fn bench_command(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
+fn quickstart(args: crate::quickstart::QuickstartArgs) -> Result<()> {
+    let summary = crate::quickstart::run(&args)?;
+    crate::quickstart::print_summary(&summary);
+    Ok(())
+}
+
 fn teacher(args: crate::train::TeacherArgs) -> Result<()> {
-    use crate::train::{Objective, Run, spec};
-    let selected = select_device(args.recipe.backend)?;
-    let config = spec::model_config(&args.model, args.recipe.input_size)?;
-    let settings = serde_json::json!({
-        "command": "teacher",
-        "model": config,
-        "init": args.init,
-        "recipe": args.recipe,
-    });
-    let run = Run {
-        config,
-        init: args.init.as_deref(),
-        objective: Objective::Labels,
-        recipe: &args.recipe,
-        settings,
-        sources: args.init.iter().map(|p| p.display().to_string()).collect(),
-    };
-    print_outcome(&crate::train::train(run, &selected)?);
+    print_outcome(&crate::train::commands::teacher(&args)?);
     Ok(())
 }
 
 fn distill(args: crate::train::DistillArgs) -> Result<()> {
-    use crate::distill::{HatfasLoss, validate_layers};
-    use crate::train::{Objective, Run, load_teacher, spec};
-    let selected = select_device(args.recipe.backend)?;
-    let config = spec::model_config(&args.model, args.recipe.input_size)?;
-    let (teacher, teacher_config) = load_teacher(
-        &args.teacher_path,
-        args.teacher_model.as_deref(),
-        &selected.device,
-    )?;
-    if teacher_config.image_size != config.image_size {
-        bail!(
-            "the teacher takes {0}x{0} inputs but the student {1}x{1}: use --input-size {0}",
-            teacher_config.image_size,
-            config.image_size
-        );
-    }
-    let loss = HatfasLoss::new(
-        args.distillation_type,
-        args.distillation_alpha,
-        args.distillation_beta,
-        args.distillation_tau,
-        args.s_id.clone(),
-        args.t_id.clone(),
-    )
-    .map_err(anyhow::Error::msg)?;
-    if !args.s_id.is_empty() || !args.t_id.is_empty() {
-        validate_layers(&args.s_id, &args.t_id, config.depth, teacher_config.depth)
-            .map_err(|e| anyhow::anyhow!("--s-id/--t-id: {e}"))?;
-    }
-    let settings = serde_json::json!({
-        "command": "distill",
-        "model": config,
-        "init": args.init,
-        "teacher_path": args.teacher_path,
-        "distillation": {
-            "type": format!("{:?}", args.distillation_type),
-            "alpha": args.distillation_alpha,
-            "beta": args.distillation_beta,
-            "tau": args.distillation_tau,
-            "s_id": args.s_id,
-            "t_id": args.t_id,
-        },
-        "recipe": args.recipe,
-    });
-    let mut sources: Vec<String> = args.init.iter().map(|p| p.display().to_string()).collect();
-    sources.push(format!("teacher: {}", args.teacher_path.display()));
-    let run = Run {
-        config,
-        init: args.init.as_deref(),
-        objective: Objective::Distill {
-            teacher: Box::new(teacher),
-            loss,
-        },
-        recipe: &args.recipe,
-        settings,
-        sources,
-    };
-    print_outcome(&crate::train::train(run, &selected)?);
+    print_outcome(&crate::train::commands::distill(&args)?);
     Ok(())
 }
 
-fn print_outcome(outcome: &crate::train::Outcome) {
+pub fn print_outcome(outcome: &crate::train::Outcome) {
     let best = &outcome.best;
     println!(
         "best: epoch {} (dev ACER {:.2}%, EER {:.2}%, AUC {:.4}) -> {}",

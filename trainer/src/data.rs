@@ -99,3 +99,17 @@ pub fn read_split(root: &Path, split: &str) -> Result<Vec<Frame>> {
     }
     Ok(frames)
 }
+
+/// The dataset's path and, when it has a `manifest.json` (as `trainer synth` writes), the
+/// manifest's SHA-256, which pins every file of the data.
+pub fn dataset_description(root: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    match std::fs::read(root.join("manifest.json")) {
+        Ok(bytes) => format!(
+            "{} (manifest.json sha256 {:x})",
+            root.display(),
+            Sha256::digest(&bytes)
+        ),
+        Err(_) => root.display().to_string(),
+    }
+}

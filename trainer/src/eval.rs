@@ -193,7 +193,7 @@ pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
         let mut file = model.file;
         file.metadata.threshold = report.frame.threshold as f32;
         file.metadata.provenance.metrics = Some(json["metrics"].clone());
-        file.metadata.provenance.dataset = Some(job.data_path.display().to_string());
+        file.metadata.provenance.dataset = Some(crate::data::dataset_description(job.data_path));
         file.write(job.model, file.metadata.storage)?;
     }
     Ok(Evaluation {

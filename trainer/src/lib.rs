@@ -18,5 +18,7 @@ pub mod model;
 pub mod plots;
 pub mod prepare;
 pub mod provenance;
+pub mod quickstart;
 pub mod randaugment;
+pub mod synth;
 pub mod train;

@@ -303,3 +303,28 @@ fn bad_layer_lists_and_missing_splits_are_clear_errors() {
     let err = run(&["--dev-split", "nope", "--s-id", "1", "--t-id", "1"]);
     assert!(err.contains("nope") && err.contains("missing"), "{err}");
 }
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_last_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    write_toy_dataset(&data, 3);
+    let out = dir.path().join("run");
+    let (data, out_str) = (data.to_str().unwrap(), out.to_str().unwrap());
+    // Epoch 1 is the warm-up at 1e-6; from epoch 2 an absurd peak lr blows the weights up.
+    let mut flags = recipe(data, out_str, "3");
+    let lr = flags.iter().position(|f| *f == "--lr").unwrap();
+    flags[lr + 1] = "1e30";
+    let mut args = vec!["teacher", "--model", TEACHER];
+    args.extend(flags);
+    let err = common::fails(&args);
+    assert!(
+        err.contains("non-finite at epoch 2") && err.contains("checkpoint (epoch 1)"),
+        "{err}"
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("checkpoint/state.json")).unwrap()).unwrap();
+    assert_eq!(state["epochs_done"], 1);
+    assert!(out.join("best.safetensors").is_file());
+    assert!(!out.join("checkpoint.partial").exists());
+}

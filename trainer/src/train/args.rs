@@ -89,7 +89,8 @@ pub struct RecipeArgs {
     /// Horizontal flip probability.
     #[arg(long, default_value_t = 0.5)]
     pub hflip: f64,
-    /// Resize whole frames instead of the random resized crop.
+    /// Take the evaluation crop (shorter side to size / 0.875, centre) instead of the random
+    /// resized crop.
     #[arg(long)]
     pub no_random_resized_crop: bool,
     /// Keep an exponential moving average of the weights, evaluated and exported instead of
@@ -121,6 +122,11 @@ pub struct RecipeArgs {
     #[arg(long, value_name = "EPOCHS")]
     #[serde(skip)]
     pub stop_after: Option<usize>,
+    /// End training after the epoch during which this many minutes (of this invocation)
+    /// have passed; the schedule is not shortened. The best model is evaluated as usual.
+    #[arg(long, value_name = "MINUTES")]
+    #[serde(skip)]
+    pub time_limit: Option<f64>,
     /// Batches prepared ahead of the device.
     #[arg(long, default_value_t = 2)]
     #[serde(skip)]

@@ -7,8 +7,8 @@
 
 use std::sync::mpsc::{Receiver, sync_channel};
 
-use model_format::preprocess::{normalise, resize};
-use model_format::{Interpolation, Preprocessing};
+use model_format::Preprocessing;
+use model_format::preprocess::{normalise, resize_and_crop};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -89,7 +89,8 @@ fn augment_one(
     let image = set.cache.image(index).expect("readable frames decode");
     let image = match &aug.random_resized_crop {
         Some(rrc) => rrc.apply(rng, &image),
-        None => resize(&image, size, size, Interpolation::Bicubic),
+        // The evaluation geometry: shorter side to size / 0.875, centre crop.
+        None => resize_and_crop(&image, preprocessing),
     };
     let image = horizontal_flip(rng, image, aug.hflip);
     let image = match &aug.rand_augment {

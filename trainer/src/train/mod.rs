@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod checkpoint;
+pub mod commands;
 pub mod ema;
 pub mod loader;
 pub mod optim;
@@ -223,9 +224,10 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
     let best_path = output.join("best.safetensors");
     let mut metadata = Metadata::liveness(run.config.clone());
     metadata.provenance = crate::provenance::current(run.sources.clone());
-    metadata.provenance.dataset = Some(recipe.data_path.display().to_string());
+    metadata.provenance.dataset = Some(crate::data::dataset_description(&recipe.data_path));
 
     let first_epoch = state.epochs_done;
+    let run_started = Instant::now();
     for epoch in first_epoch..total_epochs {
         if recipe.stop_after.is_some_and(|n| epoch - first_epoch >= n) {
             println!(
@@ -403,6 +405,16 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
         state.epochs_done = epoch + 1;
         checkpoint::save(output, &model, &optimizer, ema.as_ref(), &state)?;
         write_log(output, &state.history)?;
+        if let Some(minutes) = recipe.time_limit
+            && run_started.elapsed().as_secs_f64() >= 60.0 * minutes
+            && epoch + 1 < total_epochs
+        {
+            println!(
+                "--time-limit {minutes} min reached after epoch {}: ending training here",
+                epoch + 1
+            );
+            break;
+        }
     }
 
     let best = state

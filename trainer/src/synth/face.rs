@@ -1,0 +1,1390 @@
+//! The procedural head: an identity's parameters ([`Face`]), its texture-space model
+//! ([`FaceModel`]: albedo, height, materials over face-local coordinates, built once per
+//! identity), and the per-frame render of the head at a pose under a light, with eyes that
+//! look around and blink.
+//!
+//! Face-local coordinates `(u, v)` are in *face units*: the face box a detector such as
+//! MTCNN puts on the face is `[-0.5, 0.5]²` (u right, v down; landmarks measured on the
+//! public-domain astronaut photo: eyes at v ≈ -0.14, u ≈ ±0.19, nose tip v ≈ 0.1, mouth
+//! corners v ≈ 0.21). Heights `z` point towards the camera.
+
+use rayon::prelude::*;
+
+use super::raster::{
+    Blend, Field, Plane, Rgb, add, coverage, luma, mix, mul, scale, smoothstep, srgb_to_linear,
+    srgb8,
+};
+use super::rng::{Rng, fbm, hash2, value_noise};
+
+/// The part of face-local space the texture covers: the crop sees about ±0.6 around the
+/// face box, turned heads and held photos a little more.
+pub const DOMAIN: [f32; 4] = [-1.1, -1.15, 1.1, 1.4];
+/// Texture resolution in face units (a 224 px crop has 0.0054 units per pixel).
+pub const TEXEL: f32 = 0.005;
+
+/// What one texel of a head holds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Texel {
+    pub albedo: Rgb,
+    /// Coverage by the person (0: background).
+    pub alpha: f32,
+    pub height: f32,
+    pub normal: [f32; 3],
+    pub spec: f32,
+    pub shininess: f32,
+    /// Light wrapping around the terminator (sub-surface scattering of skin).
+    pub wrap: f32,
+    /// Ambient occlusion.
+    pub ao: f32,
+}
+
+impl Blend for Texel {
+    #[inline]
+    fn lerp(self, o: Texel, t: f32) -> Texel {
+        let l = |a: f32, b: f32| a + (b - a) * t;
+        Texel {
+            albedo: self.albedo.lerp(o.albedo, t),
+            alpha: l(self.alpha, o.alpha),
+            height: l(self.height, o.height),
+            normal: self.normal.lerp(o.normal, t),
+            spec: l(self.spec, o.spec),
+            shininess: l(self.shininess, o.shininess),
+            wrap: l(self.wrap, o.wrap),
+            ao: l(self.ao, o.ao),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HairStyle {
+    Bald,
+    Buzz,
+    Short,
+    Medium,
+    Long,
+    Curly,
+    Tied,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FacialHair {
+    None,
+    Stubble,
+    Moustache,
+    Beard,
+}
+
+#[derive(Clone, Debug)]
+pub struct Glasses {
+    pub half_w: f32,
+    pub half_h: f32,
+    pub radius: f32,
+    pub thickness: f32,
+    pub color: Rgb,
+    pub spec: f32,
+}
+
+/// One identity's parameters.
+#[derive(Clone, Debug)]
+pub struct Face {
+    pub skin: Rgb,
+    pub melanin: f32,
+    pub cheek_w: f32,
+    pub skull_w: f32,
+    pub jaw: f32,
+    pub jaw_square: f32,
+    pub chin_v: f32,
+    pub top_v: f32,
+    pub depth: f32,
+    pub eye_u: f32,
+    pub eye_v: f32,
+    pub eye_w: f32,
+    pub eye_h: f32,
+    pub eye_tilt: f32,
+    pub iris_r: f32,
+    pub iris: Rgb,
+    pub brow_gap: f32,
+    pub brow_thick: f32,
+    pub brow_arch: f32,
+    pub brow: Rgb,
+    pub nose_v: f32,
+    pub nose_w: f32,
+    pub nose_h: f32,
+    pub mouth_v: f32,
+    pub mouth_w: f32,
+    pub lip_up: f32,
+    pub lip_low: f32,
+    /// Mouth corners raised (face units at the corners; negative: turned down).
+    pub smile: f32,
+    pub lips: Rgb,
+    pub ear_v: f32,
+    pub ear_h: f32,
+    pub ear_w: f32,
+    pub neck_w: f32,
+    pub shoulder_v: f32,
+    pub shoulder_w: f32,
+    pub clothes: Rgb,
+    pub neckline: f32,
+    pub hair_style: HairStyle,
+    pub hair: Rgb,
+    pub hairline_v: f32,
+    pub recess: f32,
+    pub part_u: f32,
+    pub fringe: Option<f32>,
+    pub hair_len_v: f32,
+    pub hair_vol: f32,
+    pub facial_hair: FacialHair,
+    pub beard_density: f32,
+    pub glasses: Option<Glasses>,
+    pub freckles: f32,
+    pub moles: Vec<[f32; 3]>,
+    pub eye_shadow: f32,
+    pub seed: u32,
+}
+
+/// Skin tones from very light to very dark (sRGB), interpolated.
+const SKIN: [[u8; 3]; 8] = [
+    [247, 218, 200],
+    [236, 196, 170],
+    [222, 172, 140],
+    [200, 145, 110],
+    [170, 118, 86],
+    [135, 90, 64],
+    [100, 66, 48],
+    [72, 48, 36],
+];
+const HAIR: [[u8; 3]; 10] = [
+    [22, 18, 16],
+    [48, 34, 26],
+    [86, 60, 42],
+    [128, 92, 62],
+    [160, 128, 86],
+    [205, 172, 120],
+    [132, 58, 32],
+    [178, 88, 46],
+    [140, 138, 134],
+    [210, 206, 198],
+];
+const IRIS: [[u8; 3]; 6] = [
+    [92, 56, 32],
+    [52, 32, 20],
+    [124, 92, 50],
+    [84, 112, 70],
+    [84, 122, 158],
+    [116, 126, 132],
+];
+const CLOTHES: [[u8; 3]; 12] = [
+    [30, 30, 34],
+    [235, 235, 230],
+    [40, 60, 110],
+    [120, 30, 40],
+    [60, 90, 60],
+    [140, 140, 145],
+    [200, 170, 120],
+    [90, 60, 100],
+    [20, 80, 120],
+    [180, 80, 40],
+    [70, 70, 70],
+    [160, 190, 210],
+];
+
+fn rgb8(c: [u8; 3]) -> Rgb {
+    srgb8(c[0], c[1], c[2])
+}
+
+fn jitter(rng: &mut Rng, c: Rgb, amount: f32) -> Rgb {
+    let k = 1.0 + amount * rng.normal();
+    [
+        c[0] * k * (1.0 + amount * 0.5 * rng.normal()),
+        c[1] * k,
+        c[2] * k * (1.0 + amount * 0.5 * rng.normal()),
+    ]
+}
+
+impl Face {
+    /// A random identity: every parameter from a plausible human range.
+    pub fn random(rng: &mut Rng) -> Face {
+        let melanin = rng.f32();
+        let x = melanin * (SKIN.len() - 1) as f32;
+        let i = (x as usize).min(SKIN.len() - 2);
+        let skin_srgb = rgb8(SKIN[i]).lerp(rgb8(SKIN[i + 1]), x - i as f32);
+        // Undertone: a little more red or yellow.
+        let under = rng.range(-0.06, 0.06);
+        let skin = scale(
+            [
+                skin_srgb[0] * (1.0 + under),
+                skin_srgb[1],
+                skin_srgb[2] * (1.0 - under),
+            ],
+            0.85,
+        );
+        let hair_weights: [f32; 10] = if melanin > 0.55 {
+            [6.0, 3.0, 0.6, 0.1, 0.0, 0.0, 0.1, 0.0, 0.6, 0.3]
+        } else {
+            [1.5, 2.5, 2.5, 1.5, 1.0, 0.8, 0.5, 0.4, 0.8, 0.3]
+        };
+        let hair = rgb8(HAIR[rng.weighted(&hair_weights)]);
+        let hair = jitter(rng, hair, 0.08);
+        let iris_weights: [f32; 6] = if melanin > 0.45 {
+            [3.0, 4.0, 0.6, 0.1, 0.05, 0.05]
+        } else {
+            [2.5, 1.0, 1.0, 0.8, 1.5, 0.6]
+        };
+        let iris = rgb8(IRIS[rng.weighted(&iris_weights)]);
+        let iris = jitter(rng, iris, 0.1);
+        let hair_style = [
+            HairStyle::Bald,
+            HairStyle::Buzz,
+            HairStyle::Short,
+            HairStyle::Medium,
+            HairStyle::Long,
+            HairStyle::Curly,
+            HairStyle::Tied,
+        ][rng.weighted(&[0.6, 1.0, 2.5, 1.6, 1.8, 0.9, 0.9])];
+        let masculine = rng.chance(0.5);
+        let facial_hair = if masculine && hair_style != HairStyle::Long {
+            [
+                FacialHair::None,
+                FacialHair::Stubble,
+                FacialHair::Moustache,
+                FacialHair::Beard,
+            ][rng.weighted(&[3.0, 1.5, 0.5, 1.0])]
+        } else {
+            FacialHair::None
+        };
+        let lips = if !masculine && rng.chance(0.25) {
+            let c = rgb8(rng.pick(&[[150, 30, 40], [190, 90, 100], [110, 40, 60]]));
+            jitter(rng, c, 0.1)
+        } else {
+            mul(skin, [0.88, 0.66, 0.68])
+        };
+        let glasses = rng.chance(0.18).then(|| {
+            let metal = rng.chance(0.35);
+            Glasses {
+                half_w: rng.range(0.095, 0.125),
+                half_h: rng.range(0.055, 0.08),
+                radius: rng.range(0.015, 0.05),
+                thickness: if metal {
+                    rng.range(0.005, 0.008)
+                } else {
+                    rng.range(0.01, 0.02)
+                },
+                color: if metal {
+                    rgb8(rng.pick(&[[180, 180, 180], [170, 140, 80], [60, 60, 60]]))
+                } else {
+                    let c = rgb8(rng.pick(&[[15, 15, 15], [60, 35, 20], [20, 30, 70]]));
+                    jitter(rng, c, 0.1)
+                },
+                spec: if metal { 0.9 } else { 0.4 },
+            }
+        });
+        let moles = (0..rng.below(4))
+            .map(|_| {
+                [
+                    rng.range(-0.35, 0.35),
+                    rng.range(-0.4, 0.45),
+                    rng.range(0.004, 0.009),
+                ]
+            })
+            .collect();
+        let clothes = rgb8(rng.pick(&CLOTHES));
+        let clothes = jitter(rng, clothes, 0.15);
+        let cheek_w = rng.range(0.41, 0.47);
+        let eye_v = rng.range(-0.155, -0.105);
+        Face {
+            skin,
+            melanin,
+            cheek_w,
+            skull_w: cheek_w * rng.range(1.0, 1.08),
+            jaw: rng.range(0.55, 0.85),
+            jaw_square: rng.range(2.0, 5.0),
+            chin_v: rng.range(0.47, 0.53),
+            top_v: rng.range(-1.02, -0.94),
+            depth: rng.range(0.42, 0.52),
+            eye_u: rng.range(0.18, 0.205),
+            eye_v,
+            eye_w: rng.range(0.082, 0.098),
+            eye_h: rng.range(0.03, 0.04),
+            eye_tilt: rng.range(-0.08, 0.15),
+            iris_r: rng.range(0.033, 0.039),
+            iris,
+            brow_gap: rng.range(0.085, 0.12),
+            brow_thick: rng.range(0.012, 0.028),
+            brow_arch: rng.range(0.0, 0.03),
+            brow: scale(hair, rng.range(0.7, 1.0)),
+            nose_v: rng.range(0.07, 0.13),
+            nose_w: rng.range(0.05, 0.085),
+            nose_h: rng.range(0.1, 0.17),
+            mouth_v: rng.range(0.2, 0.265),
+            mouth_w: rng.range(0.12, 0.18),
+            lip_up: rng.range(0.012, 0.028),
+            lip_low: rng.range(0.018, 0.038),
+            smile: rng.range(-0.004, 0.014),
+            lips,
+            ear_v: rng.range(-0.09, 0.0),
+            ear_h: rng.range(0.11, 0.15),
+            ear_w: rng.range(0.05, 0.08),
+            neck_w: rng.range(0.27, 0.34),
+            shoulder_v: rng.range(0.95, 1.1),
+            shoulder_w: rng.range(1.1, 1.4),
+            clothes,
+            neckline: rng.range(0.0, 0.2),
+            hair_style,
+            hair,
+            hairline_v: rng.range(-0.52, -0.36),
+            recess: if masculine { rng.range(0.0, 0.12) } else { 0.0 },
+            part_u: rng.range(-0.15, 0.15),
+            fringe: (matches!(
+                hair_style,
+                HairStyle::Short | HairStyle::Medium | HairStyle::Long
+            ) && rng.chance(0.3))
+            .then(|| rng.range(-0.34, -0.24)),
+            hair_len_v: match hair_style {
+                HairStyle::Medium => rng.range(0.2, 0.55),
+                HairStyle::Long => rng.range(0.8, 1.4),
+                HairStyle::Curly => rng.range(0.1, 0.6),
+                _ => 0.0,
+            },
+            hair_vol: match hair_style {
+                HairStyle::Curly => rng.range(0.12, 0.28),
+                HairStyle::Bald | HairStyle::Buzz => 0.01,
+                HairStyle::Tied => rng.range(0.02, 0.04),
+                _ => rng.range(0.03, 0.09),
+            },
+            facial_hair,
+            beard_density: rng.range(0.5, 1.0),
+            glasses,
+            freckles: if melanin < 0.3 && rng.chance(0.2) {
+                rng.range(0.3, 1.0)
+            } else {
+                0.0
+            },
+            moles,
+            eye_shadow: if !masculine && rng.chance(0.3) {
+                rng.range(0.1, 0.35)
+            } else {
+                0.0
+            },
+            seed: rng.u64() as u32,
+        }
+    }
+
+    /// Half-width of the head's outline (skull above the cheek line, jaw below).
+    pub fn half_width(&self, v: f32) -> f32 {
+        if v <= 0.0 {
+            self.skull_hw(v, 0.0)
+        } else {
+            let s = v / self.chin_v;
+            if s >= 1.0 {
+                return 0.0;
+            }
+            let narrowing = 1.0 - (1.0 - self.jaw) * s * s.sqrt();
+            self.cheek_w * narrowing * (1.0 - s.powf(self.jaw_square)).sqrt()
+        }
+    }
+
+    /// Half-width of the skull (a superellipse from the cheek line to the crown) grown by
+    /// `grow` all round (hair volume).
+    pub fn skull_hw(&self, v: f32, grow: f32) -> f32 {
+        let t = (v / (self.top_v - grow)).max(0.0);
+        if t >= 1.0 {
+            return 0.0;
+        }
+        // Widest above the ears, narrowing to the cheeks below.
+        let w = self.cheek_w + (self.skull_w - self.cheek_w) * smoothstep(0.0, 0.3, t);
+        (w + grow) * (1.0 - t.powf(2.2)).powf(1.0 / 2.2)
+    }
+
+    /// The head's front surface (an ellipsoid flattened at the front), 0 outside.
+    fn head_z(&self, u: f32, v: f32) -> f32 {
+        let hw = self.half_width(v);
+        if hw <= 1e-4 {
+            return 0.0;
+        }
+        let x = (u / hw).abs();
+        if x >= 1.0 {
+            return 0.0;
+        }
+        let p = (v + 0.15).clamp(-1.0, 1.0);
+        let profile = (1.0 - p * p).sqrt();
+        self.depth * profile * (1.0 - x.powf(2.5)).powf(0.4)
+    }
+
+    /// Bumps and hollows of the face (nose, sockets, cheekbones, lips, chin).
+    fn features_z(&self, u: f32, v: f32) -> f32 {
+        let au = u.abs();
+        let g = |x: f32, y: f32| (-(x * x + y * y)).exp();
+        let mut z = 0.0;
+        // Nose: a ridge from between the eyes, widening to the tip, then the tip and wings.
+        let top = self.eye_v - 0.03;
+        if v > top - 0.05 && v < self.nose_v + 0.08 && au < 0.15 {
+            let t = ((v - top) / (self.nose_v - top)).clamp(0.0, 1.0);
+            let width = 0.045 + (self.nose_w * 0.7 - 0.045) * t;
+            let on = smoothstep(top - 0.04, top + 0.02, v);
+            let off = if v > self.nose_v {
+                (-((v - self.nose_v) / 0.022).powi(2)).exp()
+            } else {
+                1.0
+            };
+            z += self.nose_h * (0.15 + 0.85 * t * t) * on * off * (-(u / width).powi(2)).exp();
+            z += self.nose_h * 0.35 * g(u / (self.nose_w * 0.55), (v - self.nose_v) / 0.04);
+            z += 0.035
+                * g(
+                    (au - self.nose_w * 0.8) / 0.028,
+                    (v - self.nose_v - 0.005) / 0.025,
+                );
+        }
+        // Eye sockets, the eyeballs in them, the brow ridge.
+        let (ex, ey) = ((au - self.eye_u) / 0.1, (v - self.eye_v) / 0.065);
+        z -= 0.06 * g(ex, ey);
+        z += 0.035
+            * g(
+                (au - self.eye_u) / self.eye_w,
+                (v - self.eye_v) / (self.eye_h * 1.6),
+            );
+        z += 0.03
+            * (-((v - (self.eye_v - self.brow_gap)) / 0.045).powi(2)).exp()
+            * smoothstep(0.34, 0.24, au);
+        // Cheekbones and the nasolabial folds.
+        z += 0.035 * g((au - 0.23) / 0.09, (v - 0.03) / 0.07);
+        let fold = au - (self.nose_w + 0.02 + (v - self.nose_v) * 0.55);
+        if v > self.nose_v && v < self.mouth_v + 0.04 {
+            z -= 0.004 * g(fold / 0.02, 0.0);
+        }
+        // Lips, the groove under them, the chin.
+        let (lu, lv) = (u / self.mouth_w, v - self.mouth_v);
+        if lu.abs() < 1.3 {
+            let arc = (1.0 - lu * lu).max(0.0);
+            z += 0.01 * arc.sqrt() * g(0.0, (lv + self.lip_up * 0.5) / (self.lip_up * 0.8));
+            z += 0.014 * arc.sqrt() * g(0.0, (lv - self.lip_low * 0.5) / (self.lip_low * 0.7));
+            z -= 0.01 * arc * g(0.0, lv / 0.004);
+        }
+        z -= 0.01 * g(u / 0.08, (v - self.mouth_v - self.lip_low - 0.03) / 0.02);
+        z += 0.03 * g(u / 0.09, (v - self.chin_v + 0.08) / 0.06);
+        z
+    }
+
+    /// Where the hair starts on the forehead at `u` (temples lower, receding sides higher).
+    fn hairline(&self, u: f32) -> f32 {
+        let au = u.abs();
+        let centre = self.hairline_v - self.recess * smoothstep(0.05, 0.22, au);
+        let temple = self.ear_v - self.ear_h * 0.6;
+        centre + (temple - centre) * smoothstep(0.27, 0.37, au)
+    }
+}
+
+/// An identity's head, ready to render at any pose.
+pub struct FaceModel {
+    pub tex: Field<Texel>,
+    pub height: Field<f32>,
+    /// Eyes that blink and move (procedural heads); photos have theirs painted in.
+    pub eyes: Option<Face>,
+    /// Depth of the head's pivot (the neck) behind the face plane.
+    pub pivot: f32,
+}
+
+/// Blinking and gaze at one instant.
+#[derive(Clone, Copy, Debug)]
+pub struct EyeState {
+    /// 1 open, 0 closed.
+    pub open: f32,
+    /// Gaze in [-1, 1]², fractions of the eye's reach.
+    pub gaze: (f32, f32),
+}
+
+/// The lights of a scene, in camera coordinates (x right, y down, z towards the camera).
+#[derive(Clone, Copy, Debug)]
+pub struct Light {
+    /// Unit vector towards the key light.
+    pub dir: [f32; 3],
+    /// Key light colour times intensity.
+    pub key: Rgb,
+    /// Ambient (fill) light.
+    pub ambient: Rgb,
+}
+
+/// Head pose: rotations in radians, focal length in face units (perspective).
+#[derive(Clone, Copy, Debug)]
+pub struct Pose {
+    pub yaw: f32,
+    pub pitch: f32,
+    pub roll: f32,
+    pub focal: f32,
+}
+
+/// A pose prepared for inverse projection.
+pub struct View {
+    r: [[f32; 3]; 3],
+    inv2: [[f32; 2]; 2],
+    focal: f32,
+    pivot: f32,
+    /// Image point of the face-box centre and its height: the crop normalisation.
+    centre: (f32, f32),
+    box_h: f32,
+}
+
+/// Rotation matrix `Rz(roll) Rx(pitch) Ry(yaw)` (head -> camera).
+pub fn rotation(yaw: f32, pitch: f32, roll: f32) -> [[f32; 3]; 3] {
+    let (sy, cy) = yaw.sin_cos();
+    let (sp, cp) = pitch.sin_cos();
+    let (sr, cr) = roll.sin_cos();
+    let ry = [[cy, 0.0, sy], [0.0, 1.0, 0.0], [-sy, 0.0, cy]];
+    let rx = [[1.0, 0.0, 0.0], [0.0, cp, -sp], [0.0, sp, cp]];
+    let rz = [[cr, -sr, 0.0], [sr, cr, 0.0], [0.0, 0.0, 1.0]];
+    matmul(&rz, &matmul(&rx, &ry))
+}
+
+pub fn matmul(a: &[[f32; 3]; 3], b: &[[f32; 3]; 3]) -> [[f32; 3]; 3] {
+    let mut m = [[0.0; 3]; 3];
+    for i in 0..3 {
+        for j in 0..3 {
+            m[i][j] = (0..3).map(|k| a[i][k] * b[k][j]).sum();
+        }
+    }
+    m
+}
+
+#[inline]
+pub fn apply(m: &[[f32; 3]; 3], p: [f32; 3]) -> [f32; 3] {
+    [
+        m[0][0] * p[0] + m[0][1] * p[1] + m[0][2] * p[2],
+        m[1][0] * p[0] + m[1][1] * p[1] + m[1][2] * p[2],
+        m[2][0] * p[0] + m[2][1] * p[1] + m[2][2] * p[2],
+    ]
+}
+
+#[inline]
+pub fn normalize(v: [f32; 3]) -> [f32; 3] {
+    let n = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt().max(1e-12);
+    [v[0] / n, v[1] / n, v[2] / n]
+}
+
+#[inline]
+pub fn dot(a: [f32; 3], b: [f32; 3]) -> f32 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+/// A Blinn–Phong lobe `x^shininess`, normalised so that broader lobes are dimmer.
+#[inline]
+pub fn spec_lobe(x: f32, shininess: f32) -> f32 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    x.powf(shininess) * (shininess + 8.0) / 48.0
+}
+
+/// Light leaving a diffuse-plus-specular surface with normal `n` (camera coordinates).
+#[inline]
+pub fn shade_surface(
+    light: &Light,
+    albedo: Rgb,
+    n: [f32; 3],
+    ao: f32,
+    wrap: f32,
+    spec: f32,
+    shininess: f32,
+) -> Rgb {
+    let ndl = dot(n, light.dir);
+    let wraps = [wrap, wrap * 0.75, wrap * 0.6];
+    let diffuse = |c: usize| ((ndl + wraps[c]) / (1.0 + wraps[c])).max(0.0);
+    // Light from above reaches surfaces facing up more (y points down).
+    let hemi = ao * (0.85 - 0.15 * n[1]);
+    let h = normalize([light.dir[0], light.dir[1], light.dir[2] + 1.0]);
+    let s = spec * spec_lobe(dot(n, h), shininess) * ao.sqrt() * (ndl > 0.0) as u8 as f32;
+    let occl = ao.sqrt();
+    let mut out = [0.0; 3];
+    for c in 0..3 {
+        out[c] = albedo[c] * (light.ambient[c] * hemi + light.key[c] * diffuse(c) * occl)
+            + light.key[c] * s;
+    }
+    out
+}
+
+impl View {
+    /// The image point (face units around the subject, before the crop's normalisation) of
+    /// normalised point `p`: where the room behind is seen.
+    #[inline]
+    pub fn image_point(&self, p: (f32, f32)) -> (f32, f32) {
+        (
+            p.0 * self.box_h + self.centre.0,
+            p.1 * self.box_h + self.centre.1,
+        )
+    }
+}
+
+impl FaceModel {
+    /// Builds the texture of a procedural identity (rows in parallel).
+    pub fn procedural(face: &Face) -> FaceModel {
+        let [x0, y0, x1, y1] = DOMAIN;
+        let w = ((x1 - x0) / TEXEL).ceil() as usize;
+        let h = ((y1 - y0) / TEXEL).ceil() as usize;
+        let rows: Vec<Vec<Texel>> = (0..h)
+            .into_par_iter()
+            .map(|j| {
+                let v = y0 + (j as f32 + 0.5) * TEXEL;
+                (0..w)
+                    .map(|i| texel(face, x0 + (i as f32 + 0.5) * TEXEL, v))
+                    .collect()
+            })
+            .collect();
+        let plane = Plane {
+            w,
+            h,
+            data: rows.into_iter().flatten().collect(),
+        };
+        finish(plane, Some(face.clone()), 0.15)
+    }
+
+    /// A head made from a photo crop (sRGB) whose face box is `[-0.5, 0.5]²` inside
+    /// `extent` (the crop covers `[-extent, extent]²`): the photo's own light stays painted
+    /// in, a gentle ellipsoid gives it a little relief and relighting.
+    pub fn photo(photo: &image::RgbImage, extent: f32) -> FaceModel {
+        let lin = Plane::from_fn(photo.width() as usize, photo.height() as usize, |x, y| {
+            let p = photo.get_pixel(x as u32, y as u32).0;
+            [
+                srgb_to_linear(p[0] as f32 / 255.0),
+                srgb_to_linear(p[1] as f32 / 255.0),
+                srgb_to_linear(p[2] as f32 / 255.0),
+            ]
+        });
+        let step = 2.0 * extent / photo.width() as f32;
+        let src = Field {
+            plane: lin,
+            x0: -extent,
+            y0: -extent,
+            step,
+        };
+        let [x0, y0, x1, y1] = DOMAIN;
+        let field = Field::render(x0, y0, x1, y1, TEXEL, |u, v| {
+            let r2 = (u / 0.45).powi(2) + ((v - 0.02) / 0.62).powi(2);
+            let bulge = (1.0 - r2).max(0.0).sqrt();
+            Texel {
+                albedo: scale(src.sample(u, v), 1.6),
+                alpha: 1.0,
+                height: 0.3 * bulge,
+                normal: [0.0, 0.0, 1.0],
+                spec: 0.04 * bulge,
+                shininess: 20.0,
+                wrap: 0.8,
+                ao: 1.0,
+            }
+        });
+        finish(field.plane, None, 0.1)
+    }
+
+    /// Prepares a pose: the rotation, and the face box's place in the image (a detector
+    /// follows the face, so the crop is normalised to it).
+    pub fn view(&self, pose: &Pose) -> View {
+        let r = rotation(pose.yaw, pose.pitch, pose.roll);
+        let det = r[0][0] * r[1][1] - r[0][1] * r[1][0];
+        let inv2 = [
+            [r[1][1] / det, -r[0][1] / det],
+            [-r[1][0] / det, r[0][0] / det],
+        ];
+        let mut view = View {
+            r,
+            inv2,
+            focal: pose.focal,
+            pivot: self.pivot,
+            centre: (0.0, 0.0),
+            box_h: 1.0,
+        };
+        let project = |u: f32, v: f32| {
+            let z = self.height.sample(u, v) - view.pivot;
+            let q = apply(&view.r, [u, v, z]);
+            let k = view.focal / (view.focal - q[2]);
+            (q[0] * k, q[1] * k)
+        };
+        let pts = [
+            project(0.0, -0.5),
+            project(0.0, 0.5),
+            project(-0.42, 0.0),
+            project(0.42, 0.0),
+        ];
+        let (mut lo, mut hi) = ((f32::MAX, f32::MAX), (f32::MIN, f32::MIN));
+        for (x, y) in pts {
+            lo = (lo.0.min(x), lo.1.min(y));
+            hi = (hi.0.max(x), hi.1.max(y));
+        }
+        view.centre = ((lo.0 + hi.0) / 2.0, (lo.1 + hi.1) / 2.0);
+        view.box_h = (hi.1 - lo.1).max((hi.0 - lo.0) / 0.84).max(0.2);
+        view
+    }
+
+    /// Face-local coordinates of normalised image point `p` (fixed-point inversion of the
+    /// projection of the height field).
+    #[inline]
+    pub fn unproject(&self, view: &View, p: (f32, f32)) -> (f32, f32) {
+        let (tx, ty) = (
+            p.0 * view.box_h + view.centre.0,
+            p.1 * view.box_h + view.centre.1,
+        );
+        let inv = &view.inv2;
+        let (mut u, mut v) = (
+            inv[0][0] * tx + inv[0][1] * ty,
+            inv[1][0] * tx + inv[1][1] * ty,
+        );
+        for _ in 0..4 {
+            let z = self.height.sample(u, v) - view.pivot;
+            let qz = view.r[2][0] * u + view.r[2][1] * v + view.r[2][2] * z;
+            let k = (view.focal - qz) / view.focal;
+            let bx = tx * k - view.r[0][2] * z;
+            let by = ty * k - view.r[1][2] * z;
+            let (nu, nv) = (
+                inv[0][0] * bx + inv[0][1] * by,
+                inv[1][0] * bx + inv[1][1] * by,
+            );
+            // Damped: converges at the steep silhouette too.
+            u = 0.3 * u + 0.7 * nu;
+            v = 0.3 * v + 0.7 * nv;
+        }
+        (u, v)
+    }
+
+    /// Linear radiance and coverage of the head at normalised image point `p`.
+    #[inline]
+    pub fn shade(&self, view: &View, eyes: &EyeState, light: &Light, p: (f32, f32)) -> (Rgb, f32) {
+        let (u, v) = self.unproject(view, p);
+        let mut t = self.tex.sample(u, v);
+        if t.alpha <= 1e-3 {
+            return ([0.0; 3], 0.0);
+        }
+        if let Some(face) = &self.eyes {
+            eye_overlay(face, eyes, u, v, &mut t);
+        }
+        let n = normalize(apply(&view.r, t.normal));
+        let radiance = shade_surface(light, t.albedo, n, t.ao, t.wrap, t.spec, t.shininess);
+        (radiance, t.alpha.min(1.0))
+    }
+}
+
+/// Normals from the height field, ambient occlusion from its local hollows.
+fn finish(mut plane: Plane<Texel>, eyes: Option<Face>, pivot_behind: f32) -> FaceModel {
+    let (w, h) = (plane.w, plane.h);
+    let heights = Plane {
+        w,
+        h,
+        data: plane.data.iter().map(|t| t.height).collect(),
+    };
+    let blurred = super::raster::gaussian_blur(&heights, 0.03 / TEXEL);
+    let at = |x: isize, y: isize| {
+        heights.data
+            [(y.clamp(0, h as isize - 1) as usize) * w + x.clamp(0, w as isize - 1) as usize]
+    };
+    for y in 0..h {
+        for x in 0..w {
+            let (xi, yi) = (x as isize, y as isize);
+            let dx = (at(xi + 1, yi) - at(xi - 1, yi)) / (2.0 * TEXEL);
+            let dy = (at(xi, yi + 1) - at(xi, yi - 1)) / (2.0 * TEXEL);
+            let t = &mut plane.data[y * w + x];
+            t.normal = normalize([-dx, -dy, 1.0]);
+            let hollow = (blurred.data[y * w + x] - t.height).max(0.0);
+            t.ao *= (1.0 - 9.0 * hollow).clamp(0.35, 1.0);
+        }
+    }
+    let [x0, y0, _, _] = DOMAIN;
+    // Parallax uses a shallower head than shading: the height field has only a front
+    // surface, and a real head's far contour lies further back than its edge.
+    let heights = Plane {
+        w,
+        h,
+        data: heights.data.iter().map(|z| z * PARALLAX_DEPTH).collect(),
+    };
+    FaceModel {
+        height: Field {
+            plane: heights,
+            x0,
+            y0,
+            step: TEXEL,
+        },
+        tex: Field {
+            plane,
+            x0,
+            y0,
+            step: TEXEL,
+        },
+        eyes,
+        pivot: -pivot_behind,
+    }
+}
+
+/// Fraction of the shading height used for parallax when the head turns.
+const PARALLAX_DEPTH: f32 = 0.6;
+
+/// Paints a layer of coverage `cov` over `t`.
+#[inline]
+fn paint(t: &mut Texel, cov: f32, albedo: Rgb, height: f32, mat: (f32, f32, f32)) {
+    if cov <= 0.0 {
+        return;
+    }
+    t.albedo = mix(t.albedo, albedo, cov);
+    t.height += (height - t.height) * cov;
+    t.alpha += (1.0 - t.alpha) * cov;
+    t.spec += (mat.0 - t.spec) * cov;
+    t.shininess += (mat.1 - t.shininess) * cov;
+    t.wrap += (mat.2 - t.wrap) * cov;
+}
+
+const SKIN_MAT: (f32, f32, f32) = (0.06, 16.0, 0.35);
+const HAIR_MAT: (f32, f32, f32) = (0.1, 24.0, 0.1);
+const CLOTH_MAT: (f32, f32, f32) = (0.02, 6.0, 0.05);
+
+/// Hair colour with strands: radial from the crown on top, hanging on the sides.
+fn hair_albedo(f: &Face, u: f32, v: f32) -> (Rgb, f32) {
+    let s = f.seed.wrapping_add(11);
+    let crown = (f.part_u, f.top_v + 0.25);
+    let (du, dv) = (u - crown.0, v - crown.1);
+    let strands = if f.hair_style == HairStyle::Curly {
+        let c = fbm(u * 45.0, v * 45.0, s, 3);
+        ((c * 14.0).sin() * 0.5 + 0.5) * 0.7 + 0.3 * value_noise(u * 160.0, v * 160.0, s)
+    } else {
+        let angle = du.atan2(dv.max(0.05));
+        let r = (du * du + dv * dv).sqrt();
+        let along = if v < crown.1 + 0.2 { r * 6.0 } else { v * 5.0 };
+        let across = if v < crown.1 + 0.2 {
+            angle * 90.0
+        } else {
+            u * 220.0 + (v * 3.0).sin() * 6.0 + 3.0 * value_noise(u * 8.0, v * 4.0, s + 3)
+        };
+        0.6 * value_noise(across, along, s) + 0.4 * value_noise(across * 3.1, along * 2.0, s + 1)
+    };
+    let clump = fbm(u * 9.0, v * 9.0, s + 2, 2);
+    let k = 0.7 + 0.5 * strands * (0.6 + 0.8 * clump);
+    (scale(f.hair, k), strands)
+}
+
+/// The texel of a procedural head at face-local `(u, v)`, painted back to front.
+fn texel(f: &Face, u: f32, v: f32) -> Texel {
+    let aa = TEXEL * 0.8;
+    let au = u.abs();
+    let mut t = Texel {
+        shininess: 1.0,
+        ao: 1.0,
+        ..Texel::default()
+    };
+    let skin_noise = |u: f32, v: f32| {
+        let blotch = fbm(u * 7.0, v * 7.0, f.seed, 3) - 0.5;
+        let pores = value_noise(u * 170.0, v * 170.0, f.seed.wrapping_add(3)) - 0.5;
+        let red = fbm(u * 4.0, v * 4.0, f.seed.wrapping_add(5), 2) - 0.5;
+        let k = 1.0 + 0.12 * blotch + 0.05 * pores;
+        [
+            f.skin[0] * k * (1.0 + 0.1 * red),
+            f.skin[1] * k,
+            f.skin[2] * k * (1.0 - 0.05 * red),
+        ]
+    };
+    let long = matches!(f.hair_style, HairStyle::Long | HairStyle::Curly);
+
+    // Long hair falling behind the neck and shoulders.
+    if long && v > -0.2 && v < f.hair_len_v + 0.1 {
+        let width = f.cheek_w + f.hair_vol + 0.06 * smoothstep(0.0, 0.8, v);
+        let ragged = 0.04 * (value_noise(u * 25.0, 0.0, f.seed) - 0.5);
+        let cov = coverage(au - width, 0.01)
+            * coverage(v - f.hair_len_v - ragged - 0.05 * (u * 6.0).cos(), 0.015);
+        let (c, strands) = hair_albedo(f, u, v);
+        paint(&mut t, cov, scale(c, 0.8), 0.02 + 0.01 * strands, HAIR_MAT);
+    }
+
+    // Neck and chest skin, then clothes with a neckline.
+    if v > 0.0 {
+        let neck_hw = f.neck_w * (1.0 + 0.1 * smoothstep(0.5, 0.8, v));
+        let torso_hw = neck_hw
+            + (f.shoulder_w - neck_hw)
+                * smoothstep(f.shoulder_v - 0.3, f.shoulder_v + 0.25, v).sqrt();
+        let cov = coverage(au - torso_hw, aa);
+        let x = (au / torso_hw).min(1.0);
+        let z = 0.18 * (1.0 - x * x).max(0.0).sqrt();
+        paint(&mut t, cov, scale(skin_noise(u, v), 0.9), z, SKIN_MAT);
+        let neckline =
+            f.shoulder_v - 0.08 + f.neckline * (1.0 - (au / (f.neck_w * 1.7)).powi(2)).max(0.0);
+        let cloth = coverage(neckline - v, 0.006) * cov;
+        let weave = 1.0 + 0.08 * (fbm(u * 30.0, v * 30.0, f.seed.wrapping_add(9), 2) - 0.5);
+        let folds = 1.0 + 0.15 * (fbm(u * 4.0, v * 6.0, f.seed.wrapping_add(10), 2) - 0.5);
+        paint(
+            &mut t,
+            cloth,
+            scale(f.clothes, weave * folds),
+            z + 0.03,
+            CLOTH_MAT,
+        );
+    }
+
+    // Ears, beside the head at the eyes' to the nose's height.
+    let ear_x = f.half_width(f.ear_v) - 0.015;
+    let (ex, ey) = (
+        (au - ear_x - f.ear_w * 0.5) / (f.ear_w * 0.75),
+        (v - f.ear_v) / f.ear_h,
+    );
+    let ear_r = (ex * ex + ey * ey).sqrt();
+    if ear_r < 1.3 {
+        let cov = coverage((ear_r - 1.0) * f.ear_w * 0.75, aa);
+        let inner = smoothstep(
+            0.75,
+            0.35,
+            ((ex + 0.15).powi(2) + (ey * 1.1).powi(2)).sqrt(),
+        );
+        let mut c = mul(skin_noise(u, v), [1.04, 0.95, 0.95]);
+        c = scale(c, 1.0 - 0.35 * inner);
+        paint(
+            &mut t,
+            cov,
+            c,
+            0.06 + 0.03 * (1.0 - ear_r).max(0.0) - 0.03 * inner,
+            SKIN_MAT,
+        );
+    }
+
+    // The head: skin of the face and scalp.
+    let hw = f.half_width(v);
+    if hw > 0.0 && au < hw + 0.02 {
+        let cov = coverage(au - hw, aa);
+        let z = f.head_z(u, v) + f.features_z(u, v);
+        let mut c = skin_noise(u, v);
+        // Cheeks and nose tip a little redder, under the eyes a little darker.
+        let g = |x: f32, y: f32| (-(x * x + y * y)).exp();
+        let blush = 0.12 * g((au - 0.22) / 0.09, (v - 0.08) / 0.08)
+            + 0.1 * g(u / 0.04, (v - f.nose_v) / 0.03);
+        c = mul(c, [1.0 + blush * 0.3, 1.0 - blush, 1.0 - blush]);
+        c = scale(
+            c,
+            1.0 - 0.08 * g((au - f.eye_u) / 0.07, (v - f.eye_v - 0.05) / 0.025),
+        );
+        if f.eye_shadow > 0.0 {
+            let lid = g((au - f.eye_u) / 0.08, (v - f.eye_v + 0.03) / 0.025);
+            c = scale(c, 1.0 - f.eye_shadow * lid);
+        }
+        // Freckles and moles.
+        if f.freckles > 0.0 {
+            let spot = hash2((u * 120.0) as i32, (v * 120.0) as i32, f.seed);
+            let density = f.freckles * g((au - 0.15) / 0.18, (v - 0.0) / 0.12);
+            if spot < 0.25 * density {
+                c = mul(c, [0.8, 0.72, 0.7]);
+            }
+        }
+        for m in &f.moles {
+            let d = ((u - m[0]).powi(2) + (v - m[1]).powi(2)).sqrt();
+            c = mix(
+                c,
+                mul(f.skin, [0.45, 0.35, 0.3]),
+                coverage(d - m[2], aa) * 0.8,
+            );
+        }
+        // Eyebrows: tapering bands of hair strokes.
+        let side = if u < 0.0 { -1.0 } else { 1.0 };
+        let bt = (au - 0.06) / 0.26;
+        if (-0.1..1.1).contains(&bt) {
+            let centre =
+                f.eye_v - f.brow_gap - f.brow_arch * (std::f32::consts::PI * bt).sin() + 0.01 * bt;
+            let thick = f.brow_thick * (1.0 - 0.5 * bt.clamp(0.0, 1.0));
+            let d = (v - centre).abs() - thick * 0.5;
+            let ends = smoothstep(-0.1, 0.05, bt) * smoothstep(1.1, 0.9, bt);
+            let strokes = value_noise(
+                u * 260.0 + v * 90.0 * side,
+                v * 40.0,
+                f.seed.wrapping_add(7),
+            );
+            let cov_b = coverage(d, 0.006) * ends * (0.55 + 0.45 * strokes);
+            c = mix(c, f.brow, cov_b * 0.9);
+        }
+        // Lips with a cupid's bow, the mouth line.
+        let lu = u / f.mouth_w;
+        if lu.abs() < 1.1 {
+            let arc = (1.0 - lu * lu).max(0.0);
+            let bow = 1.0 - 0.35 * (-(u / 0.025).powi(2)).exp()
+                + 0.1 * (-(((au - 0.03) / 0.02).powi(2))).exp();
+            let lift = f.smile * lu * lu;
+            let top = f.mouth_v - lift - f.lip_up * arc.powf(0.35) * bow;
+            let bottom = f.mouth_v - lift + f.lip_low * arc.sqrt();
+            let lip_cov = coverage(top - v, 0.004) * coverage(v - bottom, 0.004);
+            // The upper lip faces down and is darker; fine vertical creases.
+            let upper = if v < f.mouth_v { 0.82 } else { 1.0 };
+            let creases = 0.93 + 0.1 * value_noise(u * 260.0, v * 30.0, f.seed);
+            let lip_c = scale(f.lips, upper * creases);
+            c = mix(c, lip_c, lip_cov);
+            let line = coverage(
+                (v - f.mouth_v + lift - 0.004 * lu * lu).abs() - 0.002 * arc.sqrt(),
+                0.0015,
+            );
+            c = mix(
+                c,
+                scale(f.lips, 0.25),
+                line * smoothstep(1.05, 0.85, lu.abs()),
+            );
+        }
+        // Nostrils.
+        let (nx, ny) = (
+            (au - f.nose_w * 0.42) / (f.nose_w * 0.28),
+            (v - f.nose_v - 0.03) / 0.011,
+        );
+        let nr = (nx * nx + ny * ny).sqrt();
+        c = mix(
+            c,
+            mul(f.skin, [0.3, 0.2, 0.2]),
+            coverage(nr - 1.0, 0.25) * 0.85,
+        );
+        // Closed eyelids (the open eye is drawn per frame): lash line, crease.
+        for s in [-1.0f32, 1.0] {
+            let (a, b) = eye_local(f, s, u, v);
+            if a.abs() < 1.2 && b.abs() < 3.0 {
+                let closed = f.eye_h * 0.3 * (1.0 - a * a).max(0.0);
+                let lash = coverage((b * f.eye_h - closed).abs() - 0.003, 0.002)
+                    * smoothstep(1.08, 0.9, a.abs());
+                c = mix(c, [0.02, 0.015, 0.012], lash * 0.9);
+                let crease = -f.eye_h * 1.7 * (1.0 - a * a).max(0.0).powf(0.7);
+                let cr = coverage((b * f.eye_h - crease).abs() - 0.002, 0.003)
+                    * smoothstep(1.0, 0.6, a.abs());
+                c = scale(c, 1.0 - 0.25 * cr);
+            }
+        }
+        // Facial hair.
+        let beard_region = match f.facial_hair {
+            FacialHair::None => 0.0,
+            FacialHair::Stubble | FacialHair::Beard => {
+                let lower = smoothstep(f.nose_v + 0.02, f.nose_v + 0.12, v)
+                    .max(
+                        smoothstep(0.45, 0.25, au)
+                            * smoothstep(f.mouth_v - 0.06, f.mouth_v - 0.03, v),
+                    )
+                    .max(smoothstep(0.03, 0.12, v) * smoothstep(0.2, 0.32, au));
+                let not_lips = 1.0
+                    - smoothstep(f.mouth_w + 0.02, f.mouth_w - 0.01, au)
+                        * smoothstep(f.lip_up + 0.012, f.lip_up, (v - f.mouth_v).abs().min(0.05));
+                lower * not_lips
+            }
+            FacialHair::Moustache => {
+                smoothstep(f.mouth_w + 0.03, f.mouth_w - 0.01, au)
+                    * smoothstep(f.nose_v + 0.025, f.nose_v + 0.04, v)
+                    * smoothstep(f.mouth_v - 0.002, f.mouth_v - 0.015, v)
+            }
+        };
+        let mut hair_z = 0.0;
+        if beard_region > 0.0 {
+            let dots = value_noise(u * 220.0, v * 220.0, f.seed.wrapping_add(13));
+            let amount = match f.facial_hair {
+                FacialHair::Stubble => 0.45 * f.beard_density * (dots > 0.45) as u8 as f32,
+                _ => f.beard_density * (0.7 + 0.3 * dots),
+            };
+            let (hc, strands) = hair_albedo(f, u, v);
+            c = mix(
+                c,
+                scale(hc, 0.7 + 0.3 * strands),
+                beard_region * amount.min(1.0),
+            );
+            if f.facial_hair == FacialHair::Beard {
+                hair_z = 0.02 * beard_region;
+            }
+        }
+        paint(&mut t, cov, c, z + hair_z, SKIN_MAT);
+        if cov > 0.0 {
+            // Lips shine more than skin.
+            let lip_shine = smoothstep(0.06, 0.0, (v - f.mouth_v).abs())
+                * smoothstep(f.mouth_w, f.mouth_w * 0.7, au);
+            t.spec += 0.15 * lip_shine * cov;
+        }
+    }
+
+    // Hair on the head: cap, sides, fringe.
+    if f.hair_style != HairStyle::Bald || (v > -0.6 && v < f.ear_v) {
+        let vol = f.hair_vol;
+        let skull_hw = |vv: f32| f.skull_hw(vv.min(-0.001), 0.0);
+        let edge_noise = 0.012 * (value_noise(u * 30.0, v * 30.0, f.seed.wrapping_add(17)) - 0.5);
+        let cap = if f.hair_style == HairStyle::Curly {
+            let (cx, cy) = (u / (f.cheek_w + vol), (v + 0.35) / (0.68 + vol));
+            coverage(
+                ((cx * cx + cy * cy).sqrt() - 1.0) * 0.4 + edge_noise * 2.0,
+                0.012,
+            )
+        } else {
+            let hw = f.skull_hw(v.min(-0.001), vol);
+            if hw > 0.01 {
+                coverage(au - hw + edge_noise, 0.015)
+            } else {
+                0.0
+            }
+        };
+        let above = coverage(v - f.hairline(u) + edge_noise, 0.014);
+        let mut cov = cap * above;
+        if f.hair_style == HairStyle::Bald {
+            // A ring of short hair above the ears only.
+            cov *= smoothstep(0.24, 0.34, au) * smoothstep(-0.65, -0.5, v);
+        }
+        // Sides hanging beside the face.
+        if f.hair_len_v > 0.0 && v > f.hairline(u) - 0.05 && v < f.hair_len_v + 0.1 {
+            let face_hw = f.half_width(v.min(f.chin_v - 0.01)).max(f.neck_w);
+            let inner = face_hw - 0.03 - 0.03 * smoothstep(-0.4, 0.0, v);
+            let outer = f.cheek_w + vol + 0.04 * smoothstep(0.0, 0.6, v);
+            let side = coverage(inner - au + edge_noise, 0.015)
+                * coverage(au - outer + edge_noise, 0.01)
+                * coverage(v - f.hair_len_v - 0.04 * (u * 7.0 + f.part_u).sin(), 0.015);
+            cov = cov.max(side);
+        }
+        if let Some(fringe) = f.fringe {
+            let jag = 0.02 * (value_noise(u * 18.0, 0.0, f.seed.wrapping_add(19)) - 0.5);
+            let band = coverage(v - fringe - jag - 0.04 * (u / 0.3).powi(2), 0.006)
+                * coverage(au - skull_hw(fringe) - vol, 0.01)
+                * smoothstep(-0.8, -0.5, v.max(-0.8));
+            cov = cov.max(band);
+        }
+        if cov > 0.0 {
+            let (hc, strands) = hair_albedo(f, u, v);
+            // Wispy edges: where the hair thins out, strands decide.
+            let cov = cov * (1.0 - (1.0 - cov) * (1.0 - strands).clamp(0.0, 1.0));
+            let head = f.head_z(u, v.min(-0.2)).max(f.head_z(u, v));
+            let z = head + vol * 0.3 + 0.008 * strands + 0.01;
+            let (c, mat) = match f.hair_style {
+                HairStyle::Buzz | HairStyle::Bald => {
+                    let dots = value_noise(u * 250.0, v * 250.0, f.seed.wrapping_add(23));
+                    (mix(f.skin, hc, 0.55 + 0.35 * dots), (0.1, 15.0, 0.2))
+                }
+                _ => (hc, HAIR_MAT),
+            };
+            paint(&mut t, cov, c, z, mat);
+            // Hair shades the skin just under it.
+            t.ao *= 1.0 - 0.25 * cov * (1.0 - cov);
+        }
+    }
+
+    // Glasses: two rims, a bridge, the temples towards the ears.
+    if let Some(g) = &f.glasses {
+        let (cx, cy) = (au - f.eye_u, v - f.eye_v - 0.005);
+        let q = (
+            (cx.abs() - g.half_w + g.radius).max(0.0),
+            (cy.abs() - g.half_h + g.radius).max(0.0),
+        );
+        let box_d = (q.0 * q.0 + q.1 * q.1).sqrt()
+            + (cx.abs() - g.half_w + g.radius)
+                .max(cy.abs() - g.half_h + g.radius)
+                .min(0.0)
+            - g.radius;
+        let rim = coverage(box_d.abs() - g.thickness * 0.5, aa);
+        let bridge = coverage(au - (f.eye_u - g.half_w) - 0.005, aa)
+            * coverage((v - f.eye_v + g.half_h * 0.4).abs() - g.thickness * 0.4, aa);
+        let temple = coverage((v - f.eye_v + g.half_h * 0.6).abs() - g.thickness * 0.4, aa)
+            * smoothstep(f.eye_u + g.half_w - 0.01, f.eye_u + g.half_w, au)
+            * smoothstep(f.cheek_w + 0.08, f.cheek_w + 0.04, au);
+        let cov = rim.max(bridge).max(temple);
+        let z = f.head_z(u, v) + f.features_z(u, v).max(0.0) + 0.05;
+        let z = z.max(t.height);
+        paint(&mut t, cov, g.color, z, (g.spec, 60.0, 0.0));
+    }
+    t
+}
+
+/// Eye-local coordinates: `a` along the eye (-1..1 corner to corner, positive outwards),
+/// `b` across it in eye heights (positive down).
+#[inline]
+fn eye_local(f: &Face, side: f32, u: f32, v: f32) -> (f32, f32) {
+    let (du, dv) = (u - side * f.eye_u, v - f.eye_v);
+    let (s, c) = (f.eye_tilt * side).sin_cos();
+    // Tilt raises the outer corner.
+    let along = (du * c - dv * s * side) * side;
+    let across = du * s * side + dv * c;
+    (along / f.eye_w, across / f.eye_h)
+}
+
+/// The open part of the eye at this instant: sclera, iris, pupil, lashes, the catchlight's
+/// gloss; the closed-lid skin around it is the texture's.
+#[inline]
+fn eye_overlay(f: &Face, state: &EyeState, u: f32, v: f32, t: &mut Texel) {
+    if (v - f.eye_v).abs() > f.eye_h * 3.0 || (u.abs() - f.eye_u).abs() > f.eye_w * 1.3 {
+        return;
+    }
+    let side = if u < 0.0 { -1.0 } else { 1.0 };
+    let (a, b) = eye_local(f, side, u, v);
+    if a.abs() >= 1.0 {
+        return;
+    }
+    let arc = 1.0 - a * a;
+    // The upper lid peaks slightly towards the nose.
+    let upper_open = -arc.powf(0.8) * (1.0 - 0.15 * a);
+    let lower = 0.7 * arc.powf(1.1);
+    let closed = 0.3 * arc;
+    let upper = closed + (upper_open - closed) * state.open.clamp(0.0, 1.0);
+    let px = 0.004 / f.eye_h;
+    let cov = coverage(upper - b, px) * coverage(b - lower, px);
+    if cov <= 0.0 {
+        return;
+    }
+    let (x, y) = (a * f.eye_w * side, b * f.eye_h);
+    let (gx, gy) = (state.gaze.0 * 0.35 * f.eye_w, state.gaze.1 * 0.25 * f.eye_h);
+    let (ix, iy) = (x - gx, y - gy);
+    let d = (ix * ix + iy * iy).sqrt();
+    let ri = f.iris_r;
+    let angle = iy.atan2(ix);
+    let fibres = value_noise(angle * 9.0, d / ri * 3.0, f.seed.wrapping_add(29));
+    let iris = scale(f.iris, (0.6 + 0.8 * fibres) * (0.75 + 0.35 * (d / ri)));
+    let limbus = smoothstep(0.75, 1.0, d / ri);
+    let iris = scale(iris, 1.0 - 0.6 * limbus);
+    let sclera_shade = 1.0 - 0.5 * a.abs().powi(2);
+    let mut c = mul(
+        [0.46, 0.43, 0.41],
+        [1.0, 0.97 - 0.05 * a.abs(), 0.96 - 0.06 * a.abs()],
+    );
+    c = scale(c, sclera_shade);
+    c = mix(c, iris, coverage(d - ri, 0.0025));
+    c = mix(c, [0.012, 0.01, 0.01], coverage(d - ri * 0.4, 0.002));
+    // The upper lid's shadow on the eyeball.
+    c = scale(c, 1.0 - 0.45 * smoothstep(0.8, 0.0, b - upper));
+    // Lashes along the upper lid, thicker outwards; a thin lower lash line.
+    let lash_w = (0.12 + 0.12 * a.max(0.0)) * (0.003 / f.eye_h).max(0.1);
+    let lash = smoothstep(lash_w * 1.6, lash_w * 0.4, b - upper);
+    c = mix(c, [0.02, 0.015, 0.012], lash * 0.95);
+    c = mix(
+        c,
+        scale(f.skin, 0.55),
+        smoothstep(0.15, 0.0, lower - b) * 0.5,
+    );
+    // A glossy sphere: the cornea gives the catchlight.
+    let (nx, ny) = (x / (f.eye_w * 1.3), y / (f.eye_w * 1.3));
+    let nz = (1.0 - nx * nx - ny * ny).max(0.05).sqrt();
+    t.albedo = mix(t.albedo, c, cov);
+    t.normal = t.normal.lerp(normalize([nx, ny, nz]), cov);
+    t.spec += (0.25 - t.spec) * cov;
+    t.shininess += (400.0 - t.shininess) * cov;
+    t.wrap *= 1.0 - cov;
+}
+
+/// The lights of a scene: a key light from a random direction above-front, a softer fill.
+pub fn random_light(rng: &mut Rng, illuminant: Rgb) -> Light {
+    let azimuth = rng.range(-1.2, 1.2);
+    let elevation = rng.range(-0.15, 0.9);
+    let dir = normalize([
+        azimuth.sin() * elevation.cos(),
+        -elevation.sin(),
+        azimuth.cos() * elevation.cos(),
+    ]);
+    let key = rng.range(0.7, 1.3);
+    let fill = rng.range(0.15, 0.6);
+    let fill_tint = [
+        1.0 + rng.range(-0.08, 0.05),
+        1.0,
+        1.0 + rng.range(-0.05, 0.12),
+    ];
+    Light {
+        dir,
+        key: scale(illuminant, key),
+        ambient: mul(scale(illuminant, key * fill), fill_tint),
+    }
+}
+
+/// `light` turned and dimmed a little (per-frame drift).
+pub fn drift_light(light: &Light, dx: f32, dy: f32, gain: f32) -> Light {
+    Light {
+        dir: normalize(add(light.dir, [dx, dy, 0.0])),
+        key: scale(light.key, gain),
+        ambient: scale(light.ambient, gain),
+    }
+}
+
+/// Mean luminance of a model's albedo over the face box (tests and sanity checks).
+pub fn mean_face_luma(model: &FaceModel) -> f32 {
+    let mut total = 0.0;
+    let mut n = 0;
+    for j in -10..=10 {
+        for i in -10..=10 {
+            let t = model.tex.sample(i as f32 * 0.04, j as f32 * 0.04);
+            total += luma(t.albedo);
+            n += 1;
+        }
+    }
+    total / n as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_cover_the_face_box_and_differ() {
+        let a = FaceModel::procedural(&Face::random(&mut Rng::new(1)));
+        let b = FaceModel::procedural(&Face::random(&mut Rng::new(2)));
+        // The face box centre is covered skin; the crop corners far out are not person.
+        assert!(a.tex.sample(0.0, 0.0).alpha > 0.99);
+        assert!(a.tex.sample(-1.05, -1.1).alpha < 0.01);
+        let (la, lb) = (mean_face_luma(&a), mean_face_luma(&b));
+        assert!(la > 0.01 && lb > 0.01);
+        assert!((la - lb).abs() > 1e-4, "identities must differ");
+    }
+
+    #[test]
+    fn shading_follows_the_light() {
+        let face = Face::random(&mut Rng::new(3));
+        let model = FaceModel::procedural(&face);
+        let eyes = EyeState {
+            open: 1.0,
+            gaze: (0.0, 0.0),
+        };
+        let view = model.view(&Pose {
+            yaw: 0.0,
+            pitch: 0.0,
+            roll: 0.0,
+            focal: 6.0,
+        });
+        let light = |x: f32| Light {
+            dir: normalize([x, 0.0, 0.5]),
+            key: [1.0; 3],
+            ambient: [0.1; 3],
+        };
+        // The cheek on the lit side is brighter than the other.
+        let left = model.shade(&view, &eyes, &light(-1.0), (-0.28, 0.05)).0;
+        let right = model.shade(&view, &eyes, &light(-1.0), (0.28, 0.05)).0;
+        assert!(luma(left) > luma(right) * 1.2, "{left:?} {right:?}");
+    }
+
+    #[test]
+    fn blinking_closes_the_eye() {
+        let face = Face::random(&mut Rng::new(4));
+        let model = FaceModel::procedural(&face);
+        let view = model.view(&Pose {
+            yaw: 0.0,
+            pitch: 0.0,
+            roll: 0.0,
+            focal: 6.0,
+        });
+        let light = Light {
+            dir: [0.0, 0.0, 1.0],
+            key: [1.0; 3],
+            ambient: [0.2; 3],
+        };
+        // Sample the pupil position with the eye open and closed.
+        let (u, v) = (face.eye_u, face.eye_v);
+        let mut open_sum = 0.0;
+        let mut closed_sum = 0.0;
+        for k in 0..5 {
+            let p = (u + (k as f32 - 2.0) * 0.004, v);
+            let (uu, vv) = model.unproject(&view, p);
+            assert!((uu - p.0).abs() < 0.05 && (vv - p.1).abs() < 0.05);
+            open_sum += luma(
+                model
+                    .shade(
+                        &view,
+                        &EyeState {
+                            open: 1.0,
+                            gaze: (0.0, 0.0),
+                        },
+                        &light,
+                        p,
+                    )
+                    .0,
+            );
+            closed_sum += luma(
+                model
+                    .shade(
+                        &view,
+                        &EyeState {
+                            open: 0.0,
+                            gaze: (0.0, 0.0),
+                        },
+                        &light,
+                        p,
+                    )
+                    .0,
+            );
+        }
+        // An open eye shows the dark pupil and iris; a closed one skin (or a lash line).
+        assert!(
+            (open_sum - closed_sum).abs() > 0.02,
+            "{open_sum} {closed_sum}"
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! A sheet held in front of the camera (a print or a screen): its pose, a gentle bend, the
+//! perspective projection, and the crop normalisation a face detector applies to the face
+//! on it. Also where the sheet ends ([`Framing`]), so that its edges are sometimes in view.
+
+use super::face::{apply, normalize, rotation};
+use super::rng::Rng;
+
+/// The sheet at one instant.
+pub struct Held {
+    r: [[f32; 3]; 3],
+    focal: f32,
+    /// Curvature (1 / face units) of a cylindrical bend.
+    bend: f32,
+    /// Bend about the vertical axis (the sheet curls left-right), else about the horizontal.
+    vertical: bool,
+    centre: (f32, f32),
+    box_h: f32,
+    jinv: [[f32; 2]; 2],
+}
+
+impl Held {
+    pub fn new(angles: [f32; 3], focal: f32, bend: f32, vertical: bool) -> Held {
+        let [yaw, pitch, roll] = angles;
+        let mut held = Held {
+            r: rotation(yaw, pitch, roll),
+            focal,
+            bend,
+            vertical,
+            centre: (0.0, 0.0),
+            box_h: 1.0,
+            jinv: [[1.0, 0.0], [0.0, 1.0]],
+        };
+        // The detector's box around the face on the sheet normalises the crop.
+        let pts = [
+            held.raw((0.0, -0.5)),
+            held.raw((0.0, 0.5)),
+            held.raw((-0.42, 0.0)),
+            held.raw((0.42, 0.0)),
+        ];
+        let (mut lo, mut hi) = ((f32::MAX, f32::MAX), (f32::MIN, f32::MIN));
+        for (x, y) in pts {
+            lo = (lo.0.min(x), lo.1.min(y));
+            hi = (hi.0.max(x), hi.1.max(y));
+        }
+        held.centre = ((lo.0 + hi.0) / 2.0, (lo.1 + hi.1) / 2.0);
+        held.box_h = (hi.1 - lo.1).max((hi.0 - lo.0) / 0.84).max(0.2);
+        // Jacobian of the normalised projection at the face centre, inverted: Newton steps
+        // for the inverse, and sub-pixel offsets on the sheet.
+        let e = 1e-3;
+        let (a, b) = (held.project((e, 0.0)), held.project((-e, 0.0)));
+        let (c, d) = (held.project((0.0, e)), held.project((0.0, -e)));
+        let j = [
+            [(a.0 - b.0) / (2.0 * e), (c.0 - d.0) / (2.0 * e)],
+            [(a.1 - b.1) / (2.0 * e), (c.1 - d.1) / (2.0 * e)],
+        ];
+        let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
+        held.jinv = [
+            [j[1][1] / det, -j[0][1] / det],
+            [-j[1][0] / det, j[0][0] / det],
+        ];
+        held
+    }
+
+    #[inline]
+    fn raw(&self, m: (f32, f32)) -> (f32, f32) {
+        let s = if self.vertical { m.0 } else { m.1 };
+        let q = apply(&self.r, [m.0, m.1, -0.5 * self.bend * s * s]);
+        let k = self.focal / (self.focal - q[2]);
+        (q[0] * k, q[1] * k)
+    }
+
+    /// Normalised crop point of sheet point `m`.
+    #[inline]
+    pub fn project(&self, m: (f32, f32)) -> (f32, f32) {
+        let (x, y) = self.raw(m);
+        (
+            (x - self.centre.0) / self.box_h,
+            (y - self.centre.1) / self.box_h,
+        )
+    }
+
+    /// The sheet point seen at normalised crop point `p` (Newton with a fixed Jacobian).
+    #[inline]
+    pub fn unproject(&self, p: (f32, f32)) -> (f32, f32) {
+        let mut m = (0.0, 0.0);
+        for _ in 0..6 {
+            let q = self.project(m);
+            m = self.step(m, (p.0 - q.0, p.1 - q.1));
+        }
+        m
+    }
+
+    /// `m` moved by the sheet displacement that moves its image by `d`.
+    #[inline]
+    pub fn step(&self, m: (f32, f32), d: (f32, f32)) -> (f32, f32) {
+        let j = &self.jinv;
+        (
+            m.0 + j[0][0] * d.0 + j[0][1] * d.1,
+            m.1 + j[1][0] * d.0 + j[1][1] * d.1,
+        )
+    }
+
+    /// The sheet's normal at `m`, camera coordinates.
+    #[inline]
+    pub fn normal(&self, m: (f32, f32)) -> [f32; 3] {
+        let local = if self.vertical {
+            [self.bend * m.0, 0.0, 1.0]
+        } else {
+            [0.0, self.bend * m.1, 1.0]
+        };
+        normalize(apply(&self.r, local))
+    }
+
+    /// The image point (face units around the sheet's face, before normalisation) of `p`.
+    #[inline]
+    pub fn image_point(&self, p: (f32, f32)) -> (f32, f32) {
+        (
+            p.0 * self.box_h + self.centre.0,
+            p.1 * self.box_h + self.centre.1,
+        )
+    }
+}
+
+/// Where a sheet ends, from the face centre (face units): sometimes close enough to the
+/// face that its edge is in the crop.
+#[derive(Clone, Copy, Debug)]
+pub struct Framing {
+    pub left: f32,
+    pub right: f32,
+    pub top: f32,
+    pub bottom: f32,
+}
+
+impl Framing {
+    pub fn random(rng: &mut Rng, edge_chance: f32) -> Framing {
+        let tight = rng.chance(edge_chance);
+        let mut side = || {
+            if tight && rng.chance(0.5) {
+                rng.range(0.5, 0.72)
+            } else {
+                rng.range(0.85, 2.5)
+            }
+        };
+        Framing {
+            left: side(),
+            right: side(),
+            top: side(),
+            bottom: side(),
+        }
+    }
+
+    /// Whether `m` lies inside, `inset` from the edges.
+    #[inline]
+    pub fn contains(&self, m: (f32, f32), inset: f32) -> bool {
+        m.0 >= -self.left + inset
+            && m.0 <= self.right - inset
+            && m.1 >= -self.top + inset
+            && m.1 <= self.bottom - inset
+    }
+
+    /// The part of the sheet within `limit` of the face centre: what the crop can see.
+    pub fn region(&self, limit: f32) -> [f32; 4] {
+        [
+            (-self.left).max(-limit),
+            (-self.top).max(-limit),
+            self.right.min(limit),
+            self.bottom.min(limit),
+        ]
+    }
+}
+
+/// Sub-sample offsets inside a pixel of `pixel` size (normalised units): an `s` x `s` grid
+/// (the sensor pixel integrates light over its area).
+pub fn subsamples(s: usize, pixel: f32) -> Vec<(f32, f32)> {
+    let mut out = Vec::with_capacity(s * s);
+    for j in 0..s {
+        for i in 0..s {
+            out.push((
+                ((i as f32 + 0.5) / s as f32 - 0.5) * pixel,
+                ((j as f32 + 0.5) / s as f32 - 0.5) * pixel,
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unproject_inverts_project_and_the_face_box_is_normalised() {
+        let held = Held::new([0.3, -0.2, 0.1], 4.0, 0.4, true);
+        for &m in &[(0.0, 0.0), (0.3, -0.4), (-0.6, 0.5), (0.7, 0.7)] {
+            let p = held.project(m);
+            let back = held.unproject(p);
+            assert!(
+                (back.0 - m.0).abs() < 1e-3 && (back.1 - m.1).abs() < 1e-3,
+                "{m:?} {back:?}"
+            );
+        }
+        // The face box's height maps to about one unit, centred.
+        let (top, bottom) = (held.project((0.0, -0.5)), held.project((0.0, 0.5)));
+        assert!(((bottom.1 - top.1) - 1.0).abs() < 0.1);
+        let c = held.project((0.0, 0.0));
+        assert!(c.0.abs() < 0.1 && c.1.abs() < 0.1);
+    }
+}

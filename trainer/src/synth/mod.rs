@@ -1,0 +1,677 @@
+//! `trainer synth`: the project's own face anti-spoofing dataset, generated, seeded and
+//! licence-clean, in the layout `trainer prepare` writes:
+//! `<out>/{train,val,test}/{true,attack}/<video>/<frame>.png`, `<out>/attack_types.csv`
+//! and `<out>/manifest.json` (arguments, sources with their licences and hashes, every
+//! file's SHA-256).
+//!
+//! Identities are procedural heads ([`face`]) plus one real public-domain face (NASA's
+//! astronaut photo from scikit-image). Each identity has live videos (the head moving,
+//! blinking, under changing light: [`scene`]) and attack videos of the same head: prints
+//! ([`print`]) and screen replays ([`replay`]), whose physics are simulated. Every video,
+//! live or attack, is filmed by a camera drawn from one distribution ([`camera`]) and
+//! cropped as the real preprocessing crops (face box plus 10 % each side, 224 px), so the
+//! attack is the only difference a model can learn. Splits are by identity.
+//!
+//! Every frame is a function of (seed, identity, video, frame index): the files are
+//! byte-identical for the same arguments, whatever the thread count.
+
+pub mod background;
+pub mod camera;
+pub mod face;
+pub mod held;
+pub mod preview;
+pub mod print;
+pub mod raster;
+pub mod replay;
+pub mod rng;
+pub mod scene;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail, ensure};
+use image::{ImageEncoder, RgbImage};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use face::{Face, FaceModel};
+use raster::Plane;
+use rng::{Rng, derive};
+use scene::{Kind, VideoPlan};
+
+/// Bumped whenever the generator's output changes for the same arguments.
+pub const GENERATOR_VERSION: u32 = 1;
+const GENERATOR: &str = "hatfas-synth";
+
+/// Writes a synthetic face anti-spoofing dataset (or only a preview of it).
+#[derive(clap::Args, Debug, Clone)]
+pub struct SynthArgs {
+    /// Dataset folder to write: <out>/{train,val,test}/{true,attack}/<video>/<frame>.png,
+    /// attack_types.csv, manifest.json. Nothing is done when it already holds this dataset.
+    #[arg(long, value_name = "DIR", required_unless_present = "preview")]
+    pub out: Option<PathBuf>,
+    /// People (split 60/20/20 by identity into train/val/test; at least 3).
+    #[arg(long, default_value_t = 24)]
+    pub identities: usize,
+    /// Live videos per identity, and as many attack videos (print and replay in turn).
+    #[arg(long, default_value_t = 2)]
+    pub videos_per_identity: usize,
+    /// Frames per video (0.2 s apart).
+    #[arg(long, default_value_t = 8)]
+    pub frames: usize,
+    /// Seed: the same arguments and seed give byte-identical files.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Side of the face crops in pixels.
+    #[arg(long, default_value_t = model_format::crop::CROP_SIZE)]
+    pub size: u32,
+    /// Also (or only, without --out) write a contact sheet PNG: live, print and replay
+    /// frames of the first identities.
+    #[arg(long, value_name = "FILE.png")]
+    pub preview: Option<PathBuf>,
+}
+
+impl SynthArgs {
+    /// The defaults of the command line, writing to `out`.
+    pub fn new(out: impl Into<PathBuf>) -> SynthArgs {
+        SynthArgs {
+            out: Some(out.into()),
+            identities: 24,
+            videos_per_identity: 2,
+            frames: 8,
+            seed: 0,
+            size: model_format::crop::CROP_SIZE,
+            preview: None,
+        }
+    }
+
+    /// A small dataset for smoke tests: 6 identities, one live and one attack video each,
+    /// 3 frames, 112 px.
+    pub fn quick(out: impl Into<PathBuf>) -> SynthArgs {
+        SynthArgs {
+            identities: 6,
+            videos_per_identity: 1,
+            frames: 3,
+            size: 112,
+            ..SynthArgs::new(out)
+        }
+    }
+}
+
+/// Frames and videos of one split.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitCounts {
+    pub identities: usize,
+    pub live_videos: usize,
+    pub attack_videos: usize,
+    pub live_frames: usize,
+    pub attack_frames: usize,
+}
+
+/// What `run` did.
+#[derive(Clone, Debug, Serialize)]
+pub struct SynthSummary {
+    /// The dataset folder (`None` for a preview only).
+    pub root: Option<PathBuf>,
+    /// The folder already held this dataset: nothing was written.
+    pub cached: bool,
+    /// `train`, `val`, `test`.
+    pub splits: BTreeMap<String, SplitCounts>,
+    pub preview: Option<PathBuf>,
+    pub seconds: f64,
+}
+
+impl fmt::Display for SynthSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(root) = &self.root {
+            let verb = if self.cached {
+                "already there, unchanged"
+            } else {
+                "written"
+            };
+            writeln!(f, "synthetic dataset {} ({verb})", root.display())?;
+            writeln!(
+                f,
+                "split  identities  live videos/frames  attack videos/frames"
+            )?;
+            for (name, c) in &self.splits {
+                writeln!(
+                    f,
+                    "{name:<6} {:>10}  {:>11}/{:<6}  {:>13}/{:<6}",
+                    c.identities, c.live_videos, c.live_frames, c.attack_videos, c.attack_frames
+                )?;
+            }
+        }
+        if let Some(preview) = &self.preview {
+            writeln!(f, "contact sheet {}", preview.display())?;
+        }
+        write!(f, "{:.1} s", self.seconds)
+    }
+}
+
+/// The image sources built into the binary.
+pub struct Assets {
+    pub brick: Plane<f32>,
+    pub astronaut: RgbImage,
+}
+
+const ASTRONAUT_PNG: &[u8] = include_bytes!("../../assets/synth/astronaut-face.png");
+const BRICK_PNG: &[u8] = include_bytes!("../../assets/synth/brick.png");
+/// The astronaut crop covers ±1.05 face units around the face box.
+const ASTRONAUT_EXTENT: f32 = 1.05;
+
+static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
+    let brick = image::load_from_memory(BRICK_PNG)
+        .expect("built-in brick.png decodes")
+        .to_luma8();
+    Assets {
+        brick: Plane::from_fn(brick.width() as usize, brick.height() as usize, |x, y| {
+            brick.get_pixel(x as u32, y as u32).0[0] as f32 / 255.0
+        }),
+        astronaut: image::load_from_memory(ASTRONAUT_PNG)
+            .expect("built-in astronaut-face.png decodes")
+            .to_rgb8(),
+    }
+});
+
+/// A source image of the dataset, for the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceAsset {
+    pub file: String,
+    pub package: String,
+    pub version: String,
+    pub original: String,
+    pub original_sha256: String,
+    pub licence: String,
+    /// Of `file`, as built into the binary.
+    pub sha256: String,
+}
+
+fn sources() -> Vec<SourceAsset> {
+    // Made by scripts/fetch-synth-sources.sh; see trainer/assets/synth/LICENSES.md.
+    let asset = |file: &str, bytes: &[u8], original: &str, original_sha256: &str, licence: &str| {
+        SourceAsset {
+            file: format!("trainer/assets/synth/{file}"),
+            package: "scikit-image".into(),
+            version: "0.26.0".into(),
+            original: format!("skimage/data/{original}"),
+            original_sha256: original_sha256.into(),
+            licence: licence.into(),
+            sha256: sha256_hex(bytes),
+        }
+    };
+    vec![
+        asset(
+            "astronaut-face.png",
+            ASTRONAUT_PNG,
+            "astronaut.png",
+            "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
+            "public domain (NASA)",
+        ),
+        asset(
+            "brick.png",
+            BRICK_PNG,
+            "brick.png",
+            "7966caf324f6ba843118d98f7a07746d22f6a343430add0233eca5f6eaaa8fcf",
+            "CC0-1.0 (CC0 Textures)",
+        ),
+    ]
+}
+
+/// The arguments that decide the dataset's content.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManifestArgs {
+    pub identities: usize,
+    pub videos_per_identity: usize,
+    pub frames: usize,
+    pub seed: u64,
+    pub size: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdentityEntry {
+    pub name: String,
+    pub split: String,
+    /// `procedural`, or the photo it comes from.
+    pub source: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// `<out>/manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub generator: String,
+    pub generator_version: u32,
+    /// Synthetic data: results on it say nothing about real attacks.
+    pub synthetic: bool,
+    pub arguments: ManifestArgs,
+    pub sources: Vec<SourceAsset>,
+    pub identities: Vec<IdentityEntry>,
+    pub splits: BTreeMap<String, SplitCounts>,
+    pub files: Vec<FileEntry>,
+}
+
+impl Manifest {
+    /// Same generator, arguments and sources: the same dataset.
+    fn same_dataset(&self, other: &Manifest) -> bool {
+        self.generator == other.generator
+            && self.generator_version == other.generator_version
+            && self.arguments == other.arguments
+            && self.sources == other.sources
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One identity of the plan.
+#[derive(Clone, Debug)]
+pub struct IdentityPlan {
+    pub index: usize,
+    pub name: String,
+    pub split: &'static str,
+    pub photo: bool,
+}
+
+/// Who is in which split and which videos each has.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub identities: Vec<IdentityPlan>,
+    pub videos: Vec<(VideoPlan, String)>,
+}
+
+/// The video of `identity`, `kind`, `index` (seeded from the run's seed only, so that the
+/// preview shows the same frames as the dataset).
+pub fn video_plan(seed: u64, identity: usize, kind: Kind, index: usize) -> VideoPlan {
+    VideoPlan {
+        identity,
+        kind,
+        index,
+        seed: derive(seed, &[identity as u64, kind as u64, index as u64]),
+    }
+}
+
+pub fn video_name(identity: usize, kind: Kind, index: usize) -> String {
+    format!("id{identity:03}_{}_{index}", kind.name())
+}
+
+/// Identity-disjoint splits (60/20/20, at least one identity each) and the videos.
+pub fn plan(args: &SynthArgs) -> Result<Plan> {
+    ensure!(
+        args.identities >= 3,
+        "--identities must be at least 3 (one per split)"
+    );
+    ensure!(args.identities <= 1000, "--identities is at most 1000");
+    ensure!(
+        args.videos_per_identity >= 1,
+        "--videos-per-identity must be at least 1"
+    );
+    ensure!(args.frames >= 1, "--frames must be at least 1");
+    ensure!(
+        (32..=1024).contains(&args.size),
+        "--size must be within 32..=1024"
+    );
+    let n = args.identities;
+    let held_out = ((n as f32 * 0.2).round() as usize).max(1);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = Rng::new(derive(args.seed, &[0x5711]));
+    for i in (1..n).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
+    let mut split_of = vec!["train"; n];
+    for (rank, &id) in order.iter().enumerate() {
+        split_of[id] = if rank < held_out {
+            "val"
+        } else if rank < 2 * held_out {
+            "test"
+        } else {
+            "train"
+        };
+    }
+    let identities: Vec<IdentityPlan> = (0..n)
+        .map(|i| IdentityPlan {
+            index: i,
+            name: format!("id{i:03}"),
+            split: split_of[i],
+            photo: i == 0,
+        })
+        .collect();
+    let mut videos = Vec::new();
+    for id in &identities {
+        for k in 0..args.videos_per_identity {
+            videos.push((
+                video_plan(args.seed, id.index, Kind::Live, k),
+                video_name(id.index, Kind::Live, k),
+            ));
+        }
+        let (mut prints, mut replays) = (0, 0);
+        for k in 0..args.videos_per_identity {
+            let (kind, index) = if (id.index + k) % 2 == 0 {
+                prints += 1;
+                (Kind::Print, prints - 1)
+            } else {
+                replays += 1;
+                (Kind::Replay, replays - 1)
+            };
+            videos.push((
+                video_plan(args.seed, id.index, kind, index),
+                video_name(id.index, kind, index),
+            ));
+        }
+    }
+    Ok(Plan { identities, videos })
+}
+
+/// The head of identity `index` (the photo identity is the astronaut).
+pub fn identity_model(seed: u64, index: usize, photo: bool) -> FaceModel {
+    if photo {
+        FaceModel::photo(&ASSETS.astronaut, ASTRONAUT_EXTENT)
+    } else {
+        FaceModel::procedural(&Face::random(&mut Rng::new(derive(
+            seed,
+            &[index as u64, 0xFACE],
+        ))))
+    }
+}
+
+pub fn assets() -> &'static Assets {
+    &ASSETS
+}
+
+/// Encodes a frame as PNG.
+pub fn png_bytes(img: &RgbImage) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut bytes)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .expect("encoding to memory cannot fail");
+    bytes
+}
+
+fn manifest_args(args: &SynthArgs) -> ManifestArgs {
+    ManifestArgs {
+        identities: args.identities,
+        videos_per_identity: args.videos_per_identity,
+        frames: args.frames,
+        seed: args.seed,
+        size: args.size,
+    }
+}
+
+/// The dataset already in `dir`, if it is this one and complete.
+fn existing(dir: &Path, wanted: &Manifest) -> Option<Manifest> {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
+    let manifest: Manifest = serde_json::from_str(&text).ok()?;
+    let complete = manifest
+        .files
+        .iter()
+        .all(|f| std::fs::metadata(dir.join(&f.path)).is_ok_and(|m| m.len() == f.bytes));
+    (manifest.same_dataset(wanted) && complete).then_some(manifest)
+}
+
+/// Generates the dataset (and/or the preview) `args` describe.
+pub fn run(args: &SynthArgs) -> Result<SynthSummary> {
+    let start = Instant::now();
+    let plan = plan(args)?;
+    if args.out.is_none() && args.preview.is_none() {
+        bail!("nothing to do: give --out DIR and/or --preview FILE.png");
+    }
+    let mut summary = SynthSummary {
+        root: args.out.clone(),
+        cached: false,
+        splits: BTreeMap::new(),
+        preview: args.preview.clone(),
+        seconds: 0.0,
+    };
+    if let Some(out) = &args.out {
+        let (splits, cached) = write_dataset(args, &plan, out)?;
+        summary.splits = splits;
+        summary.cached = cached;
+    }
+    if let Some(path) = &args.preview {
+        let sheet = preview::contact_sheet(args, &plan);
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(path, preview::png_best(&sheet))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    summary.seconds = start.elapsed().as_secs_f64();
+    println!("{summary}");
+    Ok(summary)
+}
+
+fn split_counts(args: &SynthArgs, plan: &Plan) -> BTreeMap<String, SplitCounts> {
+    let mut splits: BTreeMap<String, SplitCounts> = ["train", "val", "test"]
+        .iter()
+        .map(|s| (s.to_string(), SplitCounts::default()))
+        .collect();
+    for id in &plan.identities {
+        splits.get_mut(id.split).expect("known split").identities += 1;
+    }
+    for (video, _) in &plan.videos {
+        let c = splits
+            .get_mut(plan.identities[video.identity].split)
+            .expect("known split");
+        if video.kind.is_attack() {
+            c.attack_videos += 1;
+            c.attack_frames += args.frames;
+        } else {
+            c.live_videos += 1;
+            c.live_frames += args.frames;
+        }
+    }
+    splits
+}
+
+/// Writes the dataset into `<out>.partial` and renames it into place; returns the counts
+/// and whether `out` already held it.
+fn write_dataset(
+    args: &SynthArgs,
+    plan: &Plan,
+    out: &Path,
+) -> Result<(BTreeMap<String, SplitCounts>, bool)> {
+    let splits = split_counts(args, plan);
+    let mut manifest = Manifest {
+        generator: GENERATOR.into(),
+        generator_version: GENERATOR_VERSION,
+        synthetic: true,
+        arguments: manifest_args(args),
+        sources: sources(),
+        identities: plan
+            .identities
+            .iter()
+            .map(|id| IdentityEntry {
+                name: id.name.clone(),
+                split: id.split.into(),
+                source: if id.photo {
+                    "trainer/assets/synth/astronaut-face.png".into()
+                } else {
+                    "procedural".into()
+                },
+            })
+            .collect(),
+        splits: splits.clone(),
+        files: Vec::new(),
+    };
+    if out.exists() {
+        if existing(out, &manifest).is_some() {
+            return Ok((splits, true));
+        }
+        let ours = out.join("manifest.json").is_file();
+        let empty = std::fs::read_dir(out)
+            .with_context(|| format!("reading {}", out.display()))?
+            .next()
+            .is_none();
+        if !ours && !empty {
+            bail!(
+                "{} exists and is not a synthetic dataset: refusing to replace it",
+                out.display()
+            );
+        }
+    }
+    let partial = PathBuf::from(format!("{}.partial", out.display()));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial)
+            .with_context(|| format!("removing the unfinished {}", partial.display()))?;
+    }
+    std::fs::create_dir_all(&partial).with_context(|| format!("creating {}", partial.display()))?;
+
+    let total = (plan.videos.len() * args.frames) as u64;
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template("synth {bar:30} {pos}/{len} frames {per_sec} ETA {eta}")
+            .expect("valid template"),
+    );
+    let assets = &*ASSETS;
+    let frames: Vec<usize> = (0..args.frames).collect();
+    let files: Vec<Vec<FileEntry>> = plan
+        .identities
+        .par_iter()
+        .map(|id| -> Result<Vec<FileEntry>> {
+            let model = identity_model(args.seed, id.index, id.photo);
+            let videos: Vec<&(VideoPlan, String)> = plan
+                .videos
+                .iter()
+                .filter(|(v, _)| v.identity == id.index)
+                .collect();
+            let per_video: Vec<Vec<FileEntry>> = videos
+                .par_iter()
+                .map(|(video, name)| -> Result<Vec<FileEntry>> {
+                    let class = if video.kind.is_attack() {
+                        "attack"
+                    } else {
+                        "true"
+                    };
+                    let rel_dir = format!("{}/{class}/{name}", id.split);
+                    let dir = partial.join(&rel_dir);
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                    let images =
+                        scene::render_video(&model, video, args.frames, &frames, args.size, assets);
+                    let mut entries = Vec::new();
+                    for (f, img) in images.iter().enumerate() {
+                        let bytes = png_bytes(img);
+                        let rel = format!("{rel_dir}/{f:03}.png");
+                        std::fs::write(partial.join(&rel), &bytes)
+                            .with_context(|| format!("writing {rel}"))?;
+                        entries.push(FileEntry {
+                            path: rel,
+                            sha256: sha256_hex(&bytes),
+                            bytes: bytes.len() as u64,
+                        });
+                        bar.inc(1);
+                    }
+                    Ok(entries)
+                })
+                .collect::<Result<_>>()?;
+            Ok(per_video.into_iter().flatten().collect())
+        })
+        .collect::<Result<_>>()?;
+    bar.finish_and_clear();
+
+    let mut csv = String::from("video,attack_type\n");
+    let mut attacks: Vec<&(VideoPlan, String)> = plan
+        .videos
+        .iter()
+        .filter(|(v, _)| v.kind.is_attack())
+        .collect();
+    attacks.sort_by(|a, b| a.1.cmp(&b.1));
+    for (video, name) in attacks {
+        csv.push_str(&format!("{name},{}\n", video.kind.name()));
+    }
+    std::fs::write(partial.join("attack_types.csv"), &csv).context("writing attack_types.csv")?;
+    let mut files: Vec<FileEntry> = files.into_iter().flatten().collect();
+    files.push(FileEntry {
+        path: "attack_types.csv".into(),
+        sha256: sha256_hex(csv.as_bytes()),
+        bytes: csv.len() as u64,
+    });
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    manifest.files = files;
+    let mut json = serde_json::to_string_pretty(&manifest)?;
+    json.push('\n');
+    let mut file =
+        std::fs::File::create(partial.join("manifest.json")).context("writing manifest.json")?;
+    file.write_all(json.as_bytes())?;
+    file.sync_all()?;
+    drop(file);
+
+    // Swap the finished dataset into place.
+    if out.exists() {
+        let old = PathBuf::from(format!("{}.old", out.display()));
+        if old.exists() {
+            std::fs::remove_dir_all(&old)?;
+        }
+        std::fs::rename(out, &old).with_context(|| format!("moving {} aside", out.display()))?;
+        std::fs::rename(&partial, out)
+            .with_context(|| format!("renaming {}", partial.display()))?;
+        std::fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
+    } else {
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(&partial, out)
+            .with_context(|| format!("renaming {}", partial.display()))?;
+    }
+    Ok((splits, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_splits_by_identity_and_names_videos_uniquely() {
+        let mut args = SynthArgs::new("unused");
+        args.identities = 10;
+        args.videos_per_identity = 3;
+        let plan = plan(&args).unwrap();
+        let count = |s: &str| plan.identities.iter().filter(|i| i.split == s).count();
+        assert_eq!((count("train"), count("val"), count("test")), (6, 2, 2));
+        let names: std::collections::BTreeSet<_> = plan.videos.iter().map(|v| &v.1).collect();
+        assert_eq!(names.len(), plan.videos.len());
+        assert_eq!(plan.videos.len(), 10 * 6);
+        // Every identity has live, print and replay videos.
+        for id in 0..10 {
+            for kind in [Kind::Live, Kind::Print, Kind::Replay] {
+                assert!(
+                    plan.videos
+                        .iter()
+                        .any(|(v, _)| v.identity == id && v.kind == kind)
+                );
+            }
+        }
+        args.identities = 2;
+        assert!(super::plan(&args).is_err());
+    }
+
+    #[test]
+    fn a_frame_is_deterministic() {
+        let model = identity_model(5, 3, false);
+        for kind in [Kind::Live, Kind::Print, Kind::Replay] {
+            let video = video_plan(5, 3, kind, 0);
+            let a = scene::render_video(&model, &video, 4, &[2], 48, assets());
+            let b = scene::render_video(&model, &video, 4, &[0, 2], 48, assets());
+            assert_eq!(a[0].as_raw(), b[1].as_raw(), "{kind:?}");
+        }
+    }
+}

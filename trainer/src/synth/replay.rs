@@ -1,0 +1,374 @@
+//! Replay attacks: a video (or photo) of the head played on a phone, tablet or monitor held
+//! up to the camera. The screen is simulated as physics: the content resampled onto the
+//! display's pixel grid of RGB stripes (or PenTile dots) behind a black matrix, which the
+//! camera's pixels sample (3x3 per pixel) and its Bayer filter aliases into moiré; the
+//! display's own gamma, white point and colour gamut and its black level; refresh banding
+//! from the backlight's PWM beating with the rolling shutter; reflections of the room and
+//! glare on the glass; the bezel when the device's edge is in view.
+
+use super::Assets;
+use super::background::Background;
+use super::face::{FaceModel, dot, normalize, spec_lobe};
+use super::held::{Framing, Held, subsamples};
+use super::raster::{Field, Plane, Rgb, add, kelvin, luma, mul, scale};
+use super::rng::Rng;
+use super::scene::{CROP_EXTENT, Jitter, Motion, Shot, Source, room_light};
+
+const SUB: usize = 3;
+
+/// Sub-pixel geometry of the display.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Layout {
+    /// Vertical stripes in this channel order, each `fill` of its third of the pixel wide
+    /// and `fill_y` of the pixel high.
+    Stripe {
+        order: [usize; 3],
+        fill: f32,
+        fill_y: f32,
+    },
+    /// Every pixel a small green dot, red and blue dots on alternate pixels (OLED phones).
+    PenTile,
+}
+
+impl Layout {
+    /// The channel lit at display-pixel coordinates `(px, py)`, if any.
+    #[inline]
+    pub fn channel(&self, px: f32, py: f32) -> Option<usize> {
+        let (fx, fy) = (px - px.floor(), py - py.floor());
+        match *self {
+            Layout::Stripe {
+                order,
+                fill,
+                fill_y,
+            } => {
+                let third = ((fx * 3.0) as usize).min(2);
+                let local = fx * 3.0 - third as f32;
+                ((local - 0.5).abs() < fill * 0.5 && (fy - 0.5).abs() < fill_y * 0.5)
+                    .then_some(order[third])
+            }
+            Layout::PenTile => {
+                if (fx - 0.72).abs() < 0.2 && (fy - 0.5).abs() < 0.2 {
+                    Some(1)
+                } else if (fx - 0.26).abs() < 0.22 && (fy - 0.5).abs() < 0.3 {
+                    let parity = (px.floor() as i64 + py.floor() as i64).rem_euclid(2);
+                    Some(if parity == 0 { 0 } else { 2 })
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// The fraction of the screen's area lit by each channel (measured on a fine grid).
+    pub fn lit_fraction(&self) -> Rgb {
+        let n = 240;
+        let mut count = [0usize; 3];
+        for j in 0..n {
+            for i in 0..n {
+                let (px, py) = (
+                    2.0 * (i as f32 + 0.5) / n as f32,
+                    2.0 * (j as f32 + 0.5) / n as f32,
+                );
+                if let Some(c) = self.channel(px, py) {
+                    count[c] += 1;
+                }
+            }
+        }
+        count.map(|c| (c as f32 / (n * n) as f32).max(1e-3))
+    }
+}
+
+struct Glare {
+    centre: (f32, f32),
+    radius: f32,
+    strength: f32,
+}
+
+/// One replay attack video.
+pub struct Replay {
+    motion: Motion,
+    framing: Framing,
+    bezel: f32,
+    bezel_colour: Rgb,
+    source: Source,
+    /// A still photo shown for the whole clip, or `None`: a video, rendered per frame.
+    still: Option<Field<Rgb>>,
+    region: [f32; 4],
+    content_step: f32,
+    /// Display pixel pitch (face units) and orientation.
+    pitch: f32,
+    rotated: bool,
+    layout: Layout,
+    lit: Rgb,
+    gamma: f32,
+    white: Rgb,
+    saturation: f32,
+    brightness: f32,
+    black: f32,
+    banding: (f32, f32, f32, f32),
+    reflection: Background,
+    reflectance: f32,
+    glare: Option<Glare>,
+}
+
+impl Replay {
+    pub fn random(
+        rng: &mut Rng,
+        model: &FaceModel,
+        assets: &Assets,
+        n: usize,
+        duration: f32,
+    ) -> Replay {
+        let px = 2.0 * CROP_EXTENT / n as f32;
+        let framing = Framing::random(rng, 0.3);
+        let region = framing.region(0.95);
+        let source = Source::random(rng, assets, duration);
+        let content_step = rng.range(1.0, 2.4) * px;
+        let still = rng
+            .chance(0.3)
+            .then(|| source.render(model, 0.0, region, content_step, &mut rng.fork()));
+        let layout = if rng.chance(0.7) {
+            Layout::Stripe {
+                order: if rng.chance(0.8) {
+                    [0, 1, 2]
+                } else {
+                    [2, 1, 0]
+                },
+                fill: rng.range(0.55, 0.9),
+                fill_y: rng.range(0.65, 0.95),
+            }
+        } else {
+            Layout::PenTile
+        };
+        let white_k = rng.range(6000.0, 9500.0);
+        let d65 = kelvin(6500.0);
+        let w = kelvin(white_k);
+        let glossy = rng.chance(0.7);
+        Replay {
+            motion: Motion::random(rng, [0.4, 0.35, 0.15], [0.06, 0.06, 0.04]),
+            framing,
+            bezel: rng.range(0.02, 0.12),
+            bezel_colour: if rng.chance(0.8) {
+                [rng.range(0.015, 0.05); 3]
+            } else {
+                [rng.range(0.3, 0.6); 3]
+            },
+            source,
+            still,
+            region,
+            content_step,
+            pitch: rng.log_range(0.45, 1.6) * px,
+            rotated: rng.chance(0.3),
+            lit: layout.lit_fraction(),
+            layout,
+            gamma: rng.range(1.9, 2.6),
+            white: [w[0] / d65[0], 1.0, w[2] / d65[2]],
+            saturation: rng.range(0.8, 1.2),
+            brightness: rng.log_range(0.5, 2.5),
+            black: rng.log_range(0.001, 0.02),
+            banding: if rng.chance(0.6) {
+                (
+                    rng.range(0.02, 0.15),
+                    rng.log_range(8.0, 60.0) * n as f32 / 224.0,
+                    rng.range(0.0, std::f32::consts::TAU),
+                    rng.range(-20.0, 20.0),
+                )
+            } else {
+                (0.0, 1.0, 0.0, 0.0)
+            },
+            reflection: Background::random(rng, &assets.brick),
+            reflectance: if glossy {
+                rng.range(0.01, 0.07)
+            } else {
+                rng.range(0.003, 0.015)
+            },
+            glare: rng.chance(0.4).then(|| Glare {
+                centre: (rng.range(-0.8, 0.8), rng.range(-0.8, 0.8)),
+                radius: rng.range(0.08, 0.4),
+                strength: rng.range(0.05, 0.8) * if glossy { 1.0 } else { 0.25 },
+            }),
+        }
+    }
+
+    /// Scene radiance over the crop at time `t`.
+    pub fn render(
+        &self,
+        model: &FaceModel,
+        shot: &Shot,
+        t: f32,
+        jitter: &Jitter,
+        n: usize,
+        rng: &mut Rng,
+    ) -> Plane<Rgb> {
+        let video;
+        let content = match &self.still {
+            Some(still) => still,
+            None => {
+                video = self
+                    .source
+                    .render(model, t, self.region, self.content_step, rng);
+                &video
+            }
+        };
+        let angles = self.motion.at(t);
+        let held = Held::new(angles, shot.focal, 0.0, true);
+        let light = shot.light_at(t);
+        let h = normalize([light.dir[0], light.dir[1], light.dir[2] + 1.0]);
+        let level = self.brightness * (0.8 * luma(light.key) + luma(light.ambient));
+        let emit_gain: Rgb =
+            std::array::from_fn(|c| level * self.white[c] / (self.lit[c] * (SUB * SUB) as f32));
+        let subs: Vec<(f32, f32)> = subsamples(SUB, 2.0 * CROP_EXTENT / n as f32 * jitter.scale)
+            .into_iter()
+            .map(|d| held.step((0.0, 0.0), d))
+            .collect();
+        let (band_amp, band_period, band_phase, band_speed) = self.banding;
+        let phase = band_phase + band_speed * t;
+        let glare_centre = self
+            .glare
+            .as_ref()
+            .map(|g| (g.centre.0 + angles[0] * 1.5, g.centre.1 + angles[1] * 1.5));
+        let inv_pitch = 1.0 / self.pitch;
+        Plane::from_fn(n, n, |x, y| {
+            let p = jitter.point(n, x as f32 + 0.5, y as f32 + 0.5);
+            let m = held.unproject(p);
+            let room = shot.room_at(&light, t, held.image_point(p));
+            if !self.framing.contains(m, -self.bezel - 0.05) {
+                return room;
+            }
+            // The content at this point, through the display's transfer and gamut.
+            let e = content.sample(m.0, m.1);
+            let lin = e.map(|v| v.clamp(0.0, 1.0).powf(self.gamma));
+            let yl = luma(lin);
+            let colour: Rgb =
+                std::array::from_fn(|c| (yl + self.saturation * (lin[c] - yl)).max(0.0));
+            let (mut mask, mut active, mut bezel) = ([0.0f32; 3], 0, 0);
+            for d in &subs {
+                let ms = (m.0 + d.0, m.1 + d.1);
+                if self.framing.contains(ms, 0.0) {
+                    active += 1;
+                    let (a, b) = if self.rotated {
+                        (ms.1, ms.0)
+                    } else {
+                        (ms.0, ms.1)
+                    };
+                    if let Some(c) = self.layout.channel(a * inv_pitch, b * inv_pitch) {
+                        mask[c] += 1.0;
+                    }
+                } else if self.framing.contains(ms, -self.bezel) {
+                    bezel += 1;
+                }
+            }
+            let total = (SUB * SUB) as f32;
+            let band =
+                1.0 + band_amp * (std::f32::consts::TAU * y as f32 / band_period + phase).sin();
+            let mut out = scale(room, (SUB * SUB - active - bezel) as f32 / total);
+            if active > 0 {
+                let emitted: Rgb = std::array::from_fn(|c| {
+                    colour[c] * mask[c] * emit_gain[c] * band
+                        + self.black * level * active as f32 / total
+                });
+                out = add(out, emitted);
+            }
+            // The glass (and bezel) reflect the room and lights.
+            let covered = (active + bezel) as f32 / total;
+            if covered > 0.0 {
+                let normal = held.normal(m);
+                let q = (-m.0 * 0.7 + angles[0], m.1 * 0.7 + angles[1]);
+                let mut glass = scale(
+                    room_light(&self.reflection, &light, 1.0, q),
+                    self.reflectance,
+                );
+                let mut spec = 0.05 * spec_lobe(dot(normal, h), 80.0);
+                if let (Some(g), Some(c)) = (&self.glare, glare_centre) {
+                    let r2 = ((m.0 - c.0).powi(2) + (m.1 - c.1).powi(2)) / (g.radius * g.radius);
+                    spec += g.strength * (-r2).exp();
+                }
+                glass = add(glass, scale(light.key, spec));
+                out = add(out, scale(glass, covered));
+                if bezel > 0 {
+                    let ndl = dot(normal, light.dir).max(0.0);
+                    let lit = add(light.ambient, scale(light.key, ndl));
+                    out = add(
+                        out,
+                        scale(mul(self.bezel_colour, lit), bezel as f32 / total),
+                    );
+                }
+            }
+            out
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Power of a 1-D signal at integer frequency `k` (cycles over its length).
+    fn power(signal: &[f32], k: usize) -> f32 {
+        let n = signal.len() as f32;
+        let mean = signal.iter().sum::<f32>() / n;
+        let (mut re, mut im) = (0.0, 0.0);
+        for (i, v) in signal.iter().enumerate() {
+            let a = std::f32::consts::TAU * k as f32 * i as f32 / n;
+            re += (v - mean) * a.cos();
+            im += (v - mean) * a.sin();
+        }
+        (re * re + im * im) / (n * n)
+    }
+
+    #[test]
+    fn sub_pixels_cover_each_channel_equally_on_average() {
+        for layout in [
+            Layout::Stripe {
+                order: [0, 1, 2],
+                fill: 0.7,
+                fill_y: 0.8,
+            },
+            Layout::PenTile,
+        ] {
+            let lit = layout.lit_fraction();
+            assert!(
+                lit.iter().all(|&f| f > 0.05 && f < 0.34),
+                "{layout:?} {lit:?}"
+            );
+        }
+        let stripe = Layout::Stripe {
+            order: [0, 1, 2],
+            fill: 0.7,
+            fill_y: 0.8,
+        };
+        assert!(((stripe.lit_fraction()[0]) - 0.7 * 0.8 / 3.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn sampling_a_pixel_grid_makes_moire_at_the_beat_frequency() {
+        // A white screen of pitch 1.1 camera pixels, seen by a row of 256 camera pixels
+        // each integrating 3 samples: the green stripes (period 1.1 px) alias to a beat of
+        // |1/1.1 - 1| cycles per pixel, i.e. 256 * (1 - 1/1.1) ≈ 23 cycles over the row.
+        let layout = Layout::Stripe {
+            order: [0, 1, 2],
+            fill: 0.7,
+            fill_y: 1.0,
+        };
+        let pitch = 1.1;
+        let row: Vec<f32> = (0..256)
+            .map(|x| {
+                (0..3)
+                    .filter(|s| {
+                        let pos = x as f32 + (*s as f32 + 0.5) / 3.0;
+                        layout.channel(pos / pitch, 0.5) == Some(1)
+                    })
+                    .count() as f32
+            })
+            .collect();
+        let beat = (256.0 * (1.0 - 1.0 / pitch)).round() as usize;
+        let at_beat = (beat - 1..=beat + 1)
+            .map(|k| power(&row, k))
+            .fold(0.0, f32::max);
+        let elsewhere: f32 = (5..15).map(|k| power(&row, k)).sum::<f32>() / 10.0;
+        assert!(
+            at_beat > 20.0 * elsewhere,
+            "beat {beat}: {at_beat} vs {elsewhere}"
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! The two training commands: settings -> [`Run`] -> [`train`].
+
+use anyhow::{Result, bail};
+
+use super::{DistillArgs, Objective, Outcome, Run, TeacherArgs, load_teacher, spec, train};
+
+/// `trainer teacher`.
+pub fn teacher(args: &TeacherArgs) -> Result<Outcome> {
+    let selected = crate::cli::select_device(args.recipe.backend)?;
+    let config = spec::model_config(&args.model, args.recipe.input_size)?;
+    let settings = serde_json::json!({
+        "command": "teacher",
+        "model": config,
+        "init": args.init,
+        "recipe": args.recipe,
+    });
+    let run = Run {
+        config,
+        init: args.init.as_deref(),
+        objective: Objective::Labels,
+        recipe: &args.recipe,
+        settings,
+        sources: args.init.iter().map(|p| p.display().to_string()).collect(),
+    };
+    train(run, &selected)
+}
+
+/// `trainer distill`.
+pub fn distill(args: &DistillArgs) -> Result<Outcome> {
+    use crate::distill::{HatfasLoss, validate_layers};
+
+    let selected = crate::cli::select_device(args.recipe.backend)?;
+    let config = spec::model_config(&args.model, args.recipe.input_size)?;
+    let (teacher, teacher_config) = load_teacher(
+        &args.teacher_path,
+        args.teacher_model.as_deref(),
+        &selected.device,
+    )?;
+    if teacher_config.image_size != config.image_size {
+        bail!(
+            "the teacher takes {0}x{0} inputs but the student {1}x{1}: use --input-size {0}",
+            teacher_config.image_size,
+            config.image_size
+        );
+    }
+    let loss = HatfasLoss::new(
+        args.distillation_type,
+        args.distillation_alpha,
+        args.distillation_beta,
+        args.distillation_tau,
+        args.s_id.clone(),
+        args.t_id.clone(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    if !args.s_id.is_empty() || !args.t_id.is_empty() {
+        validate_layers(&args.s_id, &args.t_id, config.depth, teacher_config.depth)
+            .map_err(|e| anyhow::anyhow!("--s-id/--t-id: {e}"))?;
+    }
+    let settings = serde_json::json!({
+        "command": "distill",
+        "model": config,
+        "init": args.init,
+        "teacher_path": args.teacher_path,
+        "distillation": {
+            "type": format!("{:?}", args.distillation_type),
+            "alpha": args.distillation_alpha,
+            "beta": args.distillation_beta,
+            "tau": args.distillation_tau,
+            "s_id": args.s_id,
+            "t_id": args.t_id,
+        },
+        "recipe": args.recipe,
+    });
+    let mut sources: Vec<String> = args.init.iter().map(|p| p.display().to_string()).collect();
+    sources.push(format!("teacher: {}", args.teacher_path.display()));
+    let run = Run {
+        config,
+        init: args.init.as_deref(),
+        objective: Objective::Distill {
+            teacher: Box::new(teacher),
+            loss,
+        },
+        recipe: &args.recipe,
+        settings,
+        sources,
+    };
+    train(run, &selected)
+}
