@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI). Installs what it needs on a fresh machine
-# (the wasm32 target, ffmpeg), then: formatting, the wasm32 build of the shared crate and the
-# page's crate, and every test of the workspace (release profile, shared with the main job).
+# (the wasm32 target, ffmpeg, chromium, wasm-bindgen-cli, trunk), then: formatting, the
+# wasm32 build of the shared crate and the page's crate, and every test of the workspace
+# (release profile, shared with the main job), the browser test included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,26 @@ if ! command -v ffmpeg >/dev/null 2>&1; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q ffmpeg
+fi
+
+# The browser end-to-end test (tests/tests/browser.rs): headless Chromium, and Trunk with
+# the wasm-bindgen CLI of the version in Cargo.lock (Trunk.toml keeps Trunk offline, so it
+# never downloads them itself). Each is installed once and skipped when present.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium (the browser test runs the page in headless Chromium)"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen 0.2.130'; then
+  echo "== installing wasm-bindgen-cli 0.2.130 (must equal the wasm-bindgen crate in Cargo.lock)"
+  # Not --locked: its lock file names a crate version the registry may lack.
+  cargo install wasm-bindgen-cli --version 0.2.130
+fi
+if ! trunk --version 2>/dev/null | grep -qx 'trunk 0.21.14'; then
+  echo "== installing trunk 0.21.14 (serves and builds the demo page)"
+  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install trunk --version 0.21.14 --locked
 fi
 
 echo "== cargo fmt --check"

@@ -1,5 +1,7 @@
 //! Helpers shared by the workspace-level tests in `tests/tests/`.
 
+pub mod server;
+
 use std::path::PathBuf;
 
 /// `tests/fixtures/<relative>` of this checkout.

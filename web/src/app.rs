@@ -1,0 +1,1411 @@
+//! The page: start-up (backend, model files, warm-up), the sources (camera, image and
+//! video files), the frame loop (detect or track, classify, smooth) and the display.
+//!
+//! For tests the root element `#app` carries the state as attributes: `data-state`
+//! (loading, ready, running, error), `data-backend` (webgpu, cpu), `data-score` (smoothed
+//! live score), `data-raw-score` (this frame's), `data-verdict` (live, spoof, none),
+//! `data-face` (`x1,y1,x2,y2` in source pixels, or none), `data-fps`, `data-detect-ms`,
+//! `data-classify-ms`, `data-first-verdict-ms`, `data-ready-ms`, `data-source`,
+//! `data-camera`, `data-model`, `data-error`, `data-csp-violations`.
+//! Query parameters: `backend=auto|webgpu|cpu` (auto: WebGPU on a hardware adapter, else
+//! the CPU; webgpu: WebGPU even on a software adapter such as SwiftShader; cpu: force the
+//! CPU backend), `model=PATH` (liveness model file, same origin), `detector=PATH`,
+//! `image=PATH` (analyse a still image instead of the camera), `camera=off`.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use burn::tensor::Device;
+use image::RgbImage;
+use js_sys::Reflect;
+use model_format::Face;
+use model_format::preprocess::ImageView;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{Clamped, JsCast};
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{
+    CanvasRenderingContext2d, DragEvent, Element, File, HtmlButtonElement, HtmlCanvasElement,
+    HtmlElement, HtmlInputElement, HtmlProgressElement, HtmlVideoElement, ImageData, MediaStream,
+    Url, UrlSearchParams,
+};
+
+use crate::camera;
+use crate::dom::{
+    by_id, document, get_string, js_error, next_frame, now, on, set_attr, set_hidden, set_style,
+    set_text, sleep, window,
+};
+use crate::fetch::{fetch_bytes, file_bytes};
+use crate::pipeline::{FaceDetector, Liveness, ModelFacts, decode_image};
+use crate::track::{Smoother, Timings, Tracker, Verdict};
+
+/// The liveness model the page loads unless `?model=` names another.
+const DEFAULT_MODEL: &str = "models/hatfas-student.safetensors";
+const DEFAULT_DETECTOR: &str = "models/mtcnn.safetensors";
+/// Video frames larger than this (longer side) are scaled down before analysis.
+const MAX_FRAME_SIDE: u32 = 960;
+/// Size of the blank frame the detector warms up on (the camera's usual size).
+const WARM_UP_FRAME: (u32, u32) = (640, 480);
+
+/// `?backend=`: `auto` (default: WebGPU on a hardware adapter, else the CPU), `webgpu`
+/// (WebGPU even on a software adapter such as SwiftShader), `cpu`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum BackendChoice {
+    Auto,
+    WebGpu,
+    Cpu,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Backend {
+    WebGpu,
+    Cpu,
+}
+
+impl Backend {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::WebGpu => "webgpu",
+            Self::Cpu => "cpu",
+        }
+    }
+}
+
+/// The query parameters.
+struct Params {
+    backend: BackendChoice,
+    model: String,
+    detector: String,
+    image: Option<String>,
+    camera: bool,
+}
+
+impl Params {
+    fn read() -> Self {
+        let search = window().location().search().unwrap_or_default();
+        let query = UrlSearchParams::new_with_str(&search).ok();
+        let get = |key: &str| {
+            query
+                .as_ref()
+                .and_then(|q| q.get(key))
+                .filter(|v| !v.is_empty())
+        };
+        Self {
+            backend: match get("backend").map(|b| b.to_ascii_lowercase()).as_deref() {
+                Some("cpu") => BackendChoice::Cpu,
+                Some("webgpu") | Some("gpu") => BackendChoice::WebGpu,
+                _ => BackendChoice::Auto,
+            },
+            model: get("model").unwrap_or_else(|| DEFAULT_MODEL.into()),
+            detector: get("detector").unwrap_or_else(|| DEFAULT_DETECTOR.into()),
+            image: get("image"),
+            camera: get("camera").is_none_or(|c| c != "off" && c != "0"),
+        }
+    }
+}
+
+/// What the frame loop analyses.
+enum Source {
+    None,
+    Camera(MediaStream),
+    /// A video file, by its object URL (revoked when replaced).
+    Video {
+        name: String,
+        url: String,
+    },
+    /// A still image; `done` once analysed.
+    Image {
+        name: String,
+        image: Rc<RgbImage>,
+        done: bool,
+    },
+}
+
+impl Source {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Camera(_) => "camera",
+            Self::Video { .. } => "video",
+            Self::Image { .. } => "image",
+        }
+    }
+}
+
+/// The page's elements.
+struct Ui {
+    root: HtmlElement,
+    video: HtmlVideoElement,
+    overlay: HtmlCanvasElement,
+    overlay_ctx: CanvasRenderingContext2d,
+    viewport: HtmlElement,
+    loading: HtmlElement,
+    loading_text: Element,
+    progress_rows: HtmlElement,
+    progress_detector: HtmlProgressElement,
+    progress_model: HtmlProgressElement,
+    camera_button: HtmlButtonElement,
+    source_input: HtmlInputElement,
+    model_input: HtmlInputElement,
+    verdict: HtmlElement,
+    gauge: HtmlElement,
+    gauge_fill: HtmlElement,
+    gauge_threshold: HtmlElement,
+    score_text: Element,
+    threshold_text: Element,
+    notice: HtmlElement,
+    error: HtmlElement,
+    stat_backend: Element,
+    stat_fps: Element,
+    stat_detect: Element,
+    stat_classify: Element,
+    stat_startup: Element,
+    model_facts: Element,
+    /// Off-screen canvas the video frames are read from.
+    grab: HtmlCanvasElement,
+    grab_ctx: CanvasRenderingContext2d,
+}
+
+fn context_2d(canvas: &HtmlCanvasElement, read_often: bool) -> CanvasRenderingContext2d {
+    let options = js_sys::Object::new();
+    let _ = Reflect::set(&options, &"willReadFrequently".into(), &read_often.into());
+    canvas
+        .get_context_with_context_options("2d", &options)
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into().ok())
+        .expect("2-D canvas context")
+}
+
+impl Ui {
+    fn new() -> Self {
+        let overlay: HtmlCanvasElement = by_id("overlay");
+        let grab: HtmlCanvasElement = document()
+            .create_element("canvas")
+            .expect("canvas")
+            .unchecked_into();
+        Self {
+            root: by_id("app"),
+            video: by_id("video"),
+            overlay_ctx: context_2d(&overlay, false),
+            overlay,
+            viewport: by_id("viewport"),
+            loading: by_id("loading"),
+            loading_text: by_id("loading-text"),
+            progress_rows: by_id("progress-rows"),
+            progress_detector: by_id("progress-detector"),
+            progress_model: by_id("progress-model"),
+            camera_button: by_id("camera-button"),
+            source_input: by_id("source-input"),
+            model_input: by_id("model-input"),
+            verdict: by_id("verdict"),
+            gauge: by_id("gauge"),
+            gauge_fill: by_id("gauge-fill"),
+            gauge_threshold: by_id("gauge-threshold"),
+            score_text: by_id("score-text"),
+            threshold_text: by_id("threshold-text"),
+            notice: by_id("notice"),
+            error: by_id("error"),
+            stat_backend: by_id("stat-backend"),
+            stat_fps: by_id("stat-fps"),
+            stat_detect: by_id("stat-detect"),
+            stat_classify: by_id("stat-classify"),
+            stat_startup: by_id("stat-startup"),
+            model_facts: by_id("model-facts"),
+            grab_ctx: context_2d(&grab, true),
+            grab,
+        }
+    }
+
+    fn data(&self, name: &str, value: &str) {
+        set_attr(&self.root, &format!("data-{name}"), value);
+    }
+
+    fn state(&self, state: &str) {
+        self.data("state", state);
+    }
+
+    fn loading(&self, text: &str) {
+        set_hidden(&self.loading, false);
+        set_text(&self.loading_text, text);
+    }
+
+    fn notice(&self, text: Option<&str>) {
+        set_text(&self.notice, text.unwrap_or(""));
+        set_hidden(&self.notice, text.is_none());
+    }
+
+    fn error(&self, text: Option<&str>) {
+        set_text(&self.error, text.unwrap_or(""));
+        set_hidden(&self.error, text.is_none());
+        self.data("error", text.unwrap_or(""));
+    }
+}
+
+/// Sets the page to the error state with `message` (also used by the panic hook, which
+/// has no `Ui`).
+fn show_fatal(message: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Some(root) = doc.get_element_by_id("app") {
+        set_attr(&root, "data-state", "error");
+        set_attr(&root, "data-error", message);
+    }
+    if let Some(error) = doc.get_element_by_id("error") {
+        error.set_text_content(Some(message));
+        let _ = error.remove_attribute("hidden");
+    }
+    if let Some(loading) = doc.get_element_by_id("loading") {
+        let _ = loading.set_attribute("hidden", "");
+    }
+}
+
+fn console_error(message: &str) {
+    let console = Reflect::get(&js_sys::global(), &"console".into()).ok();
+    if let Some(error) = console
+        .as_ref()
+        .and_then(|c| Reflect::get(c, &"error".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    {
+        let _ = error.call1(console.as_ref().unwrap(), &message.into());
+    }
+}
+
+/// Everything the page holds.
+struct App {
+    ui: Ui,
+    params: Params,
+    device: RefCell<Option<Device>>,
+    backend: Cell<Backend>,
+    detector: RefCell<Option<Rc<FaceDetector>>>,
+    liveness: RefCell<Option<Rc<Liveness>>>,
+    source: RefCell<Source>,
+    /// Bumped whenever the source or the model changes: results of older frames are
+    /// dropped.
+    generation: Cell<u64>,
+    /// True while a model is being loaded (the loop waits).
+    busy: Cell<bool>,
+    tracker: RefCell<Tracker>,
+    smoother: RefCell<Smoother>,
+    timings: RefCell<Timings>,
+    first_verdict: Cell<Option<f64>>,
+    /// Set when the page cannot continue (no detector, a device failure).
+    failed: Cell<bool>,
+    csp_violations: Cell<u32>,
+    /// Whether the opening source (camera or `?image=`) has been started.
+    source_started: Cell<bool>,
+    /// Why the CPU backend runs, when it does.
+    backend_notice: RefCell<Option<String>>,
+}
+
+/// Installs the panic hook and starts the page.
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!("The page stopped on an internal error: {info}");
+        console_error(&message);
+        show_fatal(&message);
+    }));
+    spawn_local(async {
+        let app = Rc::new(App::new());
+        app.wire();
+        app.clone().boot().await;
+    });
+}
+
+impl App {
+    fn new() -> Self {
+        Self {
+            ui: Ui::new(),
+            params: Params::read(),
+            device: RefCell::new(None),
+            backend: Cell::new(Backend::Cpu),
+            detector: RefCell::new(None),
+            liveness: RefCell::new(None),
+            source: RefCell::new(Source::None),
+            generation: Cell::new(0),
+            busy: Cell::new(false),
+            tracker: RefCell::new(Tracker::default()),
+            smoother: RefCell::new(Smoother::default()),
+            timings: RefCell::new(Timings::default()),
+            first_verdict: Cell::new(None),
+            failed: Cell::new(false),
+            csp_violations: Cell::new(0),
+            source_started: Cell::new(false),
+            backend_notice: RefCell::new(None),
+        }
+    }
+
+    fn device(&self) -> Device {
+        self.device
+            .borrow()
+            .clone()
+            .expect("device initialised at start-up")
+    }
+
+    /// Start-up: backend, models, warm-up, then the source and the frame loop.
+    async fn boot(self: Rc<Self>) {
+        let ui = &self.ui;
+        ui.state("loading");
+        ui.data("csp-violations", "0");
+        ui.loading("Starting the compute backend…");
+        let started = now();
+        let (device, backend, notice) = choose_device(self.params.backend).await;
+        *self.device.borrow_mut() = Some(device.clone());
+        self.backend.set(backend);
+        ui.data("backend", backend.as_str());
+        ui.notice(notice.as_deref());
+        *self.backend_notice.borrow_mut() = notice.clone();
+        set_text(
+            &ui.stat_backend,
+            &backend_description(backend, self.params.backend).await,
+        );
+
+        // The detector first: without it nothing works.
+        ui.loading("Downloading the face detector…");
+        let detector_path = self.params.detector.clone();
+        let bar = ui.progress_detector.clone();
+        let detector = match fetch_bytes(&detector_path, |got, total| progress(&bar, got, total))
+            .await
+            .and_then(|bytes| FaceDetector::from_bytes(&detector_path, &bytes, &device))
+        {
+            Ok(detector) => Rc::new(detector),
+            Err(message) => {
+                return self.fatal(&format!("The face detector could not be loaded: {message}"));
+            }
+        };
+        *self.detector.borrow_mut() = Some(detector.clone());
+
+        ui.loading("Downloading the liveness model…");
+        let model_path = self.params.model.clone();
+        let bar = ui.progress_model.clone();
+        let liveness = fetch_bytes(&model_path, |got, total| progress(&bar, got, total))
+            .await
+            .and_then(|bytes| Liveness::from_bytes(&model_path, &bytes, &device));
+        let fetched = now();
+
+        let (w, h) = WARM_UP_FRAME;
+        let liveness = match liveness {
+            Ok(liveness) => liveness,
+            Err(message) => {
+                // Said at once; the detector still gets ready, so that a liveness model the
+                // visitor chooses or drops can run.
+                set_hidden(&ui.loading, true);
+                self.show_detector_facts(&detector.facts);
+                ui.state("error");
+                let hint = if model_path == DEFAULT_MODEL {
+                    " The demo weights are not part of this build: choose or drop a liveness \
+                     model file (.safetensors from `trainer export` or `trainer import`), or \
+                     open the page with ?model=PATH."
+                } else {
+                    " Choose or drop another liveness model file (.safetensors)."
+                };
+                ui.error(Some(&format!(
+                    "The liveness model could not be loaded: {message}.{hint}"
+                )));
+                ui.data("model", "");
+                if let Err(message) = detector.warm_up(w, h).await {
+                    return self.fatal(&format!(
+                        "The face detector failed on this device: {message}"
+                    ));
+                }
+                self.clone().spawn_loop();
+                return;
+            }
+        };
+        ui.loading(match backend {
+            Backend::WebGpu => {
+                "Preparing the models on the GPU (compiling its programs; a slow or software GPU can take a minute)…"
+            }
+            Backend::Cpu => "Preparing the models on the CPU…",
+        });
+        sleep(0).await; // let the message paint
+        if let Err(message) = detector.warm_up(w, h).await {
+            return self.fatal(&format!(
+                "The face detector failed on this device: {message}"
+            ));
+        }
+        if let Err(message) = liveness.warm_up(&device).await {
+            return self.fatal(&format!(
+                "The liveness model failed on this device: {message}"
+            ));
+        }
+        let ready = now();
+        ui.data("ready-ms", &format!("{ready:.0}"));
+        set_text(
+            &ui.stat_startup,
+            &format!(
+                "ready {:.1} s after opening (files {:.1} s, warm-up {:.1} s)",
+                ready / 1000.0,
+                (fetched - started) / 1000.0,
+                (ready - fetched) / 1000.0
+            ),
+        );
+        self.install_model(liveness, &detector.facts);
+        set_hidden(&ui.loading, true);
+        ui.state("ready");
+        self.clone().spawn_loop();
+        self.clone().start_initial_source().await;
+    }
+
+    /// The source the page opens with: `?image=`, else the camera (unless `?camera=off`).
+    async fn start_initial_source(self: Rc<Self>) {
+        if self.source_started.replace(true) {
+            return;
+        }
+        if let Some(path) = self.params.image.clone() {
+            match fetch_bytes(&path, |_, _| {})
+                .await
+                .and_then(|b| decode_image(&path, &b))
+            {
+                Ok(image) => self.set_source(Source::Image {
+                    name: path,
+                    image: Rc::new(image),
+                    done: false,
+                }),
+                Err(message) => self.ui.error(Some(&message)),
+            }
+        } else if self.params.camera {
+            self.start_camera().await;
+        } else {
+            self.ui.data("camera", "off");
+        }
+    }
+
+    /// The error state for a problem the page cannot recover from.
+    fn fatal(&self, message: &str) {
+        self.failed.set(true);
+        console_error(message);
+        show_fatal(message);
+    }
+
+    fn spawn_loop(self: Rc<Self>) {
+        spawn_local(async move { self.frame_loop().await });
+    }
+
+    /// Puts a loaded liveness model in place and shows its facts.
+    fn install_model(&self, liveness: Liveness, detector_facts: &ModelFacts) {
+        let ui = &self.ui;
+        let threshold = liveness.threshold;
+        set_style(
+            &ui.gauge_threshold,
+            "left",
+            &format!("{:.2}%", threshold * 100.0),
+        );
+        set_text(
+            &ui.threshold_text,
+            &format!("live when ≥\u{a0}{threshold:.3}"),
+        );
+        ui.data("model", &liveness.facts.name);
+        ui.data("threshold", &format!("{threshold}"));
+        self.show_facts(&liveness.facts, detector_facts);
+        *self.liveness.borrow_mut() = Some(Rc::new(liveness));
+        self.restart_analysis();
+    }
+
+    /// Forgets the track, the smoothed score and the timings (new source or model).
+    fn restart_analysis(&self) {
+        self.generation.set(self.generation.get() + 1);
+        self.tracker.borrow_mut().reset();
+        self.smoother.borrow_mut().reset();
+        self.timings.borrow_mut().reset();
+        if let Source::Image { done, .. } = &mut *self.source.borrow_mut() {
+            *done = false;
+        }
+    }
+
+    fn set_source(&self, source: Source) {
+        let previous = std::mem::replace(&mut *self.source.borrow_mut(), source);
+        match previous {
+            Source::Camera(stream) => camera::stop(&stream),
+            Source::Video { url, .. } => {
+                let _ = Url::revoke_object_url(&url);
+            }
+            _ => {}
+        }
+        let ui = &self.ui;
+        let kind = self.source.borrow().kind();
+        ui.data("source", kind);
+        let name = match &*self.source.borrow() {
+            Source::Video { name, .. } | Source::Image { name, .. } => name.clone(),
+            Source::Camera(_) => "camera".into(),
+            Source::None => String::new(),
+        };
+        ui.data("source-name", &name);
+        let is_video = matches!(kind, "camera" | "video");
+        if !is_video {
+            let _ = ui.video.pause();
+            ui.video.set_src_object(None);
+            let _ = ui.video.remove_attribute("src");
+            ui.video.load();
+        }
+        set_hidden(&ui.video, !is_video);
+        let mirrored = kind == "camera";
+        let _ = ui
+            .viewport
+            .class_list()
+            .toggle_with_force("mirrored", mirrored);
+        let camera_on = kind == "camera";
+        set_text(
+            &ui.camera_button,
+            if camera_on {
+                "Stop camera"
+            } else {
+                "Start camera"
+            },
+        );
+        ui.camera_button
+            .set_attribute("aria-pressed", if camera_on { "true" } else { "false" })
+            .ok();
+        if !camera_on && self.ui.root.get_attribute("data-camera").as_deref() == Some("live") {
+            ui.data("camera", "off");
+        }
+        self.restart_analysis();
+        self.show_no_result();
+        if kind == "none" {
+            self.draw_placeholder();
+        }
+    }
+
+    /// The empty picture: what to do to get one.
+    fn draw_placeholder(&self) {
+        let ui = &self.ui;
+        let (w, h) = (640.0, 480.0);
+        ui.overlay.set_width(w as u32);
+        ui.overlay.set_height(h as u32);
+        let ctx = &ui.overlay_ctx;
+        ctx.clear_rect(0.0, 0.0, w, h);
+        ctx.set_fill_style_str("#a3abbd");
+        ctx.set_font("500 22px system-ui, sans-serif");
+        ctx.set_text_align("center");
+        let _ = ctx.fill_text("No picture yet", w / 2.0, h / 2.0 - 14.0);
+        ctx.set_font("400 17px system-ui, sans-serif");
+        let _ = ctx.fill_text(
+            "Start the camera, or choose or drop a photo or a video",
+            w / 2.0,
+            h / 2.0 + 16.0,
+        );
+        ctx.set_text_align("start");
+    }
+
+    async fn start_camera(self: Rc<Self>) {
+        let ui = &self.ui;
+        ui.data("camera", "starting");
+        ui.camera_button.set_disabled(true);
+        let result = camera::start(&ui.video).await;
+        ui.camera_button.set_disabled(false);
+        match result {
+            Ok(stream) => {
+                self.set_source(Source::Camera(stream));
+                ui.data("camera", "live");
+                // Camera messages go; the backend's notice (CPU fallback) stays.
+                ui.notice(self.backend_notice.borrow().as_deref());
+            }
+            Err(error) => {
+                ui.data("camera", error.state());
+                self.draw_placeholder();
+                let text = match self.backend_notice.borrow().as_deref() {
+                    Some(note) => format!("{} {note}", error.message()),
+                    None => error.message(),
+                };
+                ui.notice(Some(&text));
+            }
+        }
+    }
+
+    /// Event handlers: buttons, file inputs, drag and drop, CSP reports.
+    fn wire(self: &Rc<Self>) {
+        let ui = &self.ui;
+        let app = self.clone();
+        on(&ui.camera_button, "click", move |_| {
+            let app = app.clone();
+            if matches!(*app.source.borrow(), Source::Camera(_)) {
+                app.set_source(Source::None);
+                app.ui.data("camera", "off");
+            } else {
+                spawn_local(async move { app.start_camera().await });
+            }
+        });
+        let app = self.clone();
+        on(&ui.source_input, "change", move |_| {
+            if let Some(file) = app.ui.source_input.files().and_then(|f| f.get(0)) {
+                let app = app.clone();
+                spawn_local(async move { app.open_file(file).await });
+            }
+            app.ui.source_input.set_value("");
+        });
+        let app = self.clone();
+        on(&ui.model_input, "change", move |_| {
+            if let Some(file) = app.ui.model_input.files().and_then(|f| f.get(0)) {
+                let app = app.clone();
+                spawn_local(async move { app.open_file(file).await });
+            }
+            app.ui.model_input.set_value("");
+        });
+        let doc = document();
+        let body = doc.body().expect("body");
+        let target: web_sys::EventTarget = doc.clone().into();
+        let dragging = body.clone();
+        on(&target, "dragover", move |event| {
+            event.prevent_default();
+            let _ = dragging.class_list().add_1("dragging");
+        });
+        let dragging = body.clone();
+        on(&target, "dragleave", move |event| {
+            // Leaving the window (no related target), not moving between children.
+            let leaving = event
+                .dyn_ref::<web_sys::MouseEvent>()
+                .is_none_or(|e| e.related_target().is_none());
+            if leaving {
+                let _ = dragging.class_list().remove_1("dragging");
+            }
+        });
+        let app = self.clone();
+        on(&target, "drop", move |event| {
+            event.prevent_default();
+            let _ = body.class_list().remove_1("dragging");
+            let file = event
+                .dyn_ref::<DragEvent>()
+                .and_then(|e| e.data_transfer())
+                .and_then(|d| d.files())
+                .and_then(|f| f.get(0));
+            if let Some(file) = file {
+                let app = app.clone();
+                spawn_local(async move { app.open_file(file).await });
+            }
+        });
+        let app = self.clone();
+        on(&target, "securitypolicyviolation", move |event| {
+            app.csp_violations.set(app.csp_violations.get() + 1);
+            app.ui
+                .data("csp-violations", &app.csp_violations.get().to_string());
+            let uri = get_string(&event, "blockedURI").unwrap_or_default();
+            console_error(&format!("blocked by the page's security policy: {uri}"));
+        });
+    }
+
+    /// A chosen or dropped file: a model (.safetensors), an image or a video.
+    async fn open_file(self: Rc<Self>, file: File) {
+        let name = file.name();
+        let kind = file.type_();
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".safetensors") {
+            self.open_model(file).await;
+        } else if kind.starts_with("video/") {
+            match Url::create_object_url_with_blob(&file) {
+                Ok(url) => {
+                    self.ui.video.set_src_object(None);
+                    self.ui.video.set_src(&url);
+                    self.ui.video.set_loop(true);
+                    self.ui.video.set_muted(true);
+                    self.set_source(Source::Video {
+                        name: name.clone(),
+                        url,
+                    });
+                    if let Ok(play) = self.ui.video.play() {
+                        if let Err(e) = JsFuture::from(play).await {
+                            self.ui.error(Some(&format!(
+                                "{name}: cannot be played ({})",
+                                js_error(&e)
+                            )));
+                            return;
+                        }
+                    }
+                    self.ui.error(None);
+                }
+                Err(e) => self.ui.error(Some(&format!("{name}: {}", js_error(&e)))),
+            }
+        } else {
+            let image = file_bytes(&file)
+                .await
+                .and_then(|bytes| decode_image(&name, &bytes));
+            match image {
+                Ok(image) => {
+                    self.ui.error(None);
+                    self.set_source(Source::Image {
+                        name,
+                        image: Rc::new(image),
+                        done: false,
+                    });
+                }
+                Err(message) => self.ui.error(Some(&format!(
+                    "{message}. The page reads PNG, JPEG, BMP and WebP images, browser-playable \
+                     videos, and .safetensors model files."
+                ))),
+            }
+        }
+    }
+
+    /// A liveness model file from the visitor: validated, loaded, warmed up, then used.
+    async fn open_model(self: Rc<Self>, file: File) {
+        let ui = &self.ui;
+        let Some(detector) = self.detector.borrow().clone() else {
+            return;
+        };
+        if self.busy.get() {
+            return;
+        }
+        self.busy.set(true);
+        let previous_state = ui.root.get_attribute("data-state").unwrap_or_default();
+        let name = file.name();
+        ui.state("loading");
+        ui.loading(&format!("Loading {name}…"));
+        set_hidden(&ui.progress_rows, true);
+        let device = self.device();
+        let result = match file_bytes(&file).await {
+            Ok(bytes) => {
+                progress(&ui.progress_model, bytes.len(), Some(bytes.len()));
+                Liveness::from_bytes(&name, &bytes, &device)
+            }
+            Err(message) => Err(message),
+        };
+        let result = match result {
+            Ok(liveness) => {
+                ui.loading(&format!("Preparing {name}…"));
+                sleep(0).await;
+                liveness.warm_up(&device).await.map(|_| liveness)
+            }
+            Err(message) => Err(message),
+        };
+        set_hidden(&ui.loading, true);
+        self.busy.set(false);
+        match result {
+            Ok(liveness) => {
+                ui.error(None);
+                self.install_model(liveness, &detector.facts);
+                let has_source = !matches!(*self.source.borrow(), Source::None);
+                ui.state(if has_source { "running" } else { "ready" });
+                // After a missing default model, the page starts its source now.
+                self.clone().start_initial_source().await;
+            }
+            Err(message) => {
+                // Keep the model in use, if any.
+                let keep = self.liveness.borrow().is_some();
+                ui.state(if keep { &previous_state } else { "error" });
+                let what = if keep {
+                    "it was not loaded; the current model stays in use"
+                } else {
+                    "choose or drop another file"
+                };
+                ui.error(Some(&format!("{message} ({what}).")));
+            }
+        }
+    }
+
+    /// The frame loop: one analysis at a time, at most once per display frame.
+    async fn frame_loop(self: Rc<Self>) {
+        loop {
+            next_frame().await;
+            if self.failed.get() {
+                return;
+            }
+            if self.busy.get() {
+                continue;
+            }
+            let (Some(detector), Some(liveness)) = (
+                self.detector.borrow().clone(),
+                self.liveness.borrow().clone(),
+            ) else {
+                continue;
+            };
+            let still = match &*self.source.borrow() {
+                Source::None => continue,
+                Source::Image {
+                    image, done: false, ..
+                } => Some(image.clone()),
+                Source::Image { done: true, .. } => continue,
+                Source::Camera(_) | Source::Video { .. } => None,
+            };
+            let result = match still {
+                Some(image) => self.analyse_image(&detector, &liveness, &image).await,
+                None => self.analyse_video_frame(&detector, &liveness).await,
+            };
+            if let Err(message) = result {
+                self.fatal(&format!("Analysis failed: {message}"));
+                return;
+            }
+        }
+    }
+
+    /// The current video frame as RGB, scaled to at most [`MAX_FRAME_SIDE`]; `None` when
+    /// the video has no picture yet.
+    fn grab_frame(&self) -> Result<Option<(RgbImage, f32)>, String> {
+        let ui = &self.ui;
+        let video = &ui.video;
+        let (vw, vh) = (video.video_width(), video.video_height());
+        if video.ready_state() < 2 || vw == 0 || vh == 0 {
+            return Ok(None);
+        }
+        let scale = (MAX_FRAME_SIDE as f32 / vw.max(vh) as f32).min(1.0);
+        let (w, h) = (
+            ((vw as f32 * scale).round() as u32).max(1),
+            ((vh as f32 * scale).round() as u32).max(1),
+        );
+        if ui.grab.width() != w || ui.grab.height() != h {
+            ui.grab.set_width(w);
+            ui.grab.set_height(h);
+        }
+        ui.grab_ctx
+            .draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, w as f64, h as f64)
+            .map_err(|e| js_error(&e))?;
+        let data = ui
+            .grab_ctx
+            .get_image_data(0.0, 0.0, w as f64, h as f64)
+            .map_err(|e| js_error(&e))?;
+        let rgba = data.data();
+        let rgb = ImageView::rgba(w, h, &rgba)
+            .to_rgb()
+            .map_err(|e| e.to_string())?;
+        Ok(Some((rgb, scale)))
+    }
+
+    async fn analyse_video_frame(
+        &self,
+        detector: &FaceDetector,
+        liveness: &Liveness,
+    ) -> Result<(), String> {
+        let Some((frame, scale)) = self.grab_frame()? else {
+            return Ok(());
+        };
+        let generation = self.generation.get();
+        let (w, h) = frame.dimensions();
+        let plan = self.tracker.borrow().plan(w, h);
+        let start = now();
+        let faces = detector.detect_frame(&frame, &plan).await?;
+        let detected = now();
+        if generation != self.generation.get() {
+            return Ok(());
+        }
+        let face = self.tracker.borrow_mut().update(&plan, faces);
+        let score = match &face {
+            Some(face) => Some(
+                liveness
+                    .classify(&frame, face.bbox, &detector.device)
+                    .await?
+                    .1,
+            ),
+            None => None,
+        };
+        let end = now();
+        if generation != self.generation.get() {
+            return Ok(());
+        }
+        let classify_ms = score.map(|_| end - detected);
+        self.timings
+            .borrow_mut()
+            .add(end, detected - start, classify_ms);
+        let smoothed = match score {
+            Some(score) => Some(self.smoother.borrow_mut().add(score, end)),
+            None => {
+                self.smoother.borrow_mut().reset();
+                None
+            }
+        };
+        self.show_result(
+            face.as_ref(),
+            score,
+            smoothed,
+            liveness.threshold,
+            (w, h),
+            scale,
+            None,
+        );
+        Ok(())
+    }
+
+    async fn analyse_image(
+        &self,
+        detector: &FaceDetector,
+        liveness: &Liveness,
+        image: &RgbImage,
+    ) -> Result<(), String> {
+        let generation = self.generation.get();
+        let ui = &self.ui;
+        ui.loading("Analysing the image…");
+        set_hidden(&ui.progress_rows, true);
+        sleep(0).await;
+        let start = now();
+        let faces = detector.detect_still(image).await?;
+        let detected = now();
+        let face = faces.into_iter().next();
+        let score = match &face {
+            Some(face) => Some(
+                liveness
+                    .classify(image, face.bbox, &detector.device)
+                    .await?
+                    .1,
+            ),
+            None => None,
+        };
+        let end = now();
+        set_hidden(&ui.loading, true);
+        if generation != self.generation.get() {
+            return Ok(());
+        }
+        if let Source::Image { done, .. } = &mut *self.source.borrow_mut() {
+            *done = true;
+        }
+        let mut timings = self.timings.borrow_mut();
+        timings.reset();
+        timings.add(end, detected - start, score.map(|_| end - detected));
+        drop(timings);
+        self.smoother.borrow_mut().reset();
+        self.show_result(
+            face.as_ref(),
+            score,
+            score,
+            liveness.threshold,
+            image.dimensions(),
+            1.0,
+            Some(image),
+        );
+        Ok(())
+    }
+
+    /// Clears the verdict display (new source or model).
+    fn show_no_result(&self) {
+        let ui = &self.ui;
+        for (name, value) in [
+            ("score", ""),
+            ("raw-score", ""),
+            ("verdict", "none"),
+            ("face", "none"),
+            ("fps", "0"),
+        ] {
+            ui.data(name, value);
+        }
+        set_text(&ui.verdict, "Waiting for a face");
+        let _ = ui.verdict.class_list().remove_2("live", "spoof");
+        set_style(&ui.gauge_fill, "width", "0%");
+        let _ = ui.gauge.set_attribute("aria-valuenow", "0");
+        set_text(&ui.score_text, "Live score –");
+    }
+
+    /// Shows one analysed frame: attributes, verdict, gauge, figures, overlay.
+    #[allow(clippy::too_many_arguments)]
+    fn show_result(
+        &self,
+        face: Option<&Face>,
+        raw: Option<f32>,
+        smoothed: Option<f32>,
+        threshold: f32,
+        (w, h): (u32, u32),
+        scale: f32,
+        still: Option<&RgbImage>,
+    ) {
+        let ui = &self.ui;
+        let verdict = Verdict::of(smoothed, threshold);
+        ui.state("running");
+        ui.data("verdict", verdict.as_str());
+        ui.data("score", &smoothed.map_or(String::new(), |s| s.to_string()));
+        ui.data("raw-score", &raw.map_or(String::new(), |s| s.to_string()));
+        let face_attr = face.map_or("none".to_string(), |f| {
+            let b = f.bbox.map(|v| v / scale);
+            format!("{:.1},{:.1},{:.1},{:.1}", b[0], b[1], b[2], b[3])
+        });
+        ui.data("face", &face_attr);
+        if verdict != Verdict::NoFace && self.first_verdict.get().is_none() {
+            let at = now();
+            self.first_verdict.set(Some(at));
+            ui.data("first-verdict-ms", &format!("{at:.0}"));
+        }
+
+        let timings = self.timings.borrow();
+        let fps = timings.fps();
+        ui.data("fps", &format!("{fps:.2}"));
+        let ms = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.1} ms"));
+        ui.data(
+            "detect-ms",
+            &timings
+                .detect_ms()
+                .map_or(String::new(), |v| format!("{v:.1}")),
+        );
+        ui.data(
+            "classify-ms",
+            &timings
+                .classify_ms()
+                .map_or(String::new(), |v| format!("{v:.1}")),
+        );
+        set_text(
+            &ui.stat_fps,
+            &if still.is_some() {
+                "– (still image)".to_string()
+            } else {
+                format!("{fps:.1}")
+            },
+        );
+        set_text(&ui.stat_detect, &ms(timings.detect_ms()));
+        set_text(&ui.stat_classify, &ms(timings.classify_ms()));
+        drop(timings);
+
+        let (text, class) = match verdict {
+            Verdict::Live => ("Live face", Some("live")),
+            Verdict::Spoof => ("Spoof: a photo, print or screen", Some("spoof")),
+            Verdict::NoFace => ("No face in view", None),
+        };
+        set_text(&ui.verdict, text);
+        let list = ui.verdict.class_list();
+        let _ = list.toggle_with_force("live", class == Some("live"));
+        let _ = list.toggle_with_force("spoof", class == Some("spoof"));
+        let value = smoothed.unwrap_or(0.0).clamp(0.0, 1.0);
+        set_style(&ui.gauge_fill, "width", &format!("{:.1}%", value * 100.0));
+        let _ = ui
+            .gauge
+            .set_attribute("aria-valuenow", &format!("{value:.3}"));
+        let _ = ui.gauge.set_attribute(
+            "aria-valuetext",
+            &smoothed.map_or("no face".to_string(), |s| {
+                format!("{s:.2}, {}", verdict.as_str())
+            }),
+        );
+        let _ = ui
+            .gauge
+            .class_list()
+            .toggle_with_force("live", verdict == Verdict::Live);
+        set_text(
+            &ui.score_text,
+            &match (smoothed, raw) {
+                (Some(s), Some(r)) if still.is_none() => {
+                    format!("Live score {s:.3} (this frame {r:.3})")
+                }
+                (Some(s), _) => format!("Live score {s:.3}"),
+                _ => "Live score –".to_string(),
+            },
+        );
+        self.draw_overlay(face, verdict, smoothed, (w, h), still);
+    }
+
+    /// Draws the face box and its label over the picture (and the still image itself).
+    fn draw_overlay(
+        &self,
+        face: Option<&Face>,
+        verdict: Verdict,
+        score: Option<f32>,
+        (w, h): (u32, u32),
+        still: Option<&RgbImage>,
+    ) {
+        let ui = &self.ui;
+        let canvas = &ui.overlay;
+        if canvas.width() != w || canvas.height() != h {
+            canvas.set_width(w);
+            canvas.set_height(h);
+        }
+        let ctx = &ui.overlay_ctx;
+        ctx.clear_rect(0.0, 0.0, w as f64, h as f64);
+        if let Some(image) = still {
+            let rgba: Vec<u8> = image
+                .as_raw()
+                .chunks_exact(3)
+                .flat_map(|p| [p[0], p[1], p[2], 255])
+                .collect();
+            if let Ok(data) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w, h) {
+                let _ = ctx.put_image_data(&data, 0.0, 0.0);
+            }
+        }
+        let Some(face) = face else { return };
+        let mirrored = matches!(*self.source.borrow(), Source::Camera(_));
+        let color = match verdict {
+            Verdict::Live => "#1fbf75",
+            Verdict::Spoof => "#ff4d5e",
+            Verdict::NoFace => "#f5b942",
+        };
+        let [x1, y1, x2, y2] = face.bbox.map(|v| v as f64);
+        let line = (w.max(h) as f64 / 200.0).max(2.0);
+        ctx.set_line_width(line);
+        ctx.set_stroke_style_str(color);
+        ctx.stroke_rect(x1, y1, x2 - x1, y2 - y1);
+        let label = match score {
+            Some(s) => format!("{} {s:.2}", verdict.as_str()),
+            None => String::new(),
+        };
+        if label.is_empty() {
+            return;
+        }
+        let size = (w.max(h) as f64 / 30.0).max(12.0).round();
+        ctx.set_font(&format!("600 {size}px system-ui, sans-serif"));
+        let text_w = ctx.measure_text(&label).map_or(size * 4.0, |m| m.width());
+        let pad = size * 0.3;
+        let top = (y1 - size - 2.0 * pad).max(0.0);
+        ctx.save();
+        // The camera picture is shown mirrored (CSS): mirror the label back so it reads.
+        let anchor = if mirrored { x2 } else { x1 };
+        let _ = ctx.translate(anchor, top);
+        if mirrored {
+            let _ = ctx.scale(-1.0, 1.0);
+        }
+        ctx.set_fill_style_str(color);
+        ctx.fill_rect(0.0, 0.0, text_w + 2.0 * pad, size + 2.0 * pad);
+        ctx.set_fill_style_str("#0b0d12");
+        let _ = ctx.fill_text(&label, pad, size + pad * 0.6);
+        ctx.restore();
+    }
+
+    fn show_facts(&self, model: &ModelFacts, detector: &ModelFacts) {
+        let facts = &self.ui.model_facts;
+        facts.set_inner_html("");
+        let input = model
+            .input_size
+            .map_or(String::new(), |s| format!(", {s} x {s} px input"));
+        add_fact(facts, "Liveness model", &model.name);
+        add_fact(
+            facts,
+            "Architecture",
+            &format!("{}{input}", model.architecture),
+        );
+        add_fact(
+            facts,
+            "Parameters",
+            &format!("{} ({} weights)", count(model.parameters), model.storage),
+        );
+        add_fact(facts, "File size", &bytes(model.bytes));
+        add_fact(
+            facts,
+            "Threshold",
+            &format!("{} (live when the score is at least this)", model.threshold),
+        );
+        let p = &model.provenance;
+        add_fact(
+            facts,
+            "Created",
+            p.created.as_deref().unwrap_or("not recorded"),
+        );
+        if let Some(command) = &p.command {
+            add_fact(facts, "Made by", command);
+        }
+        if let Some(dataset) = &p.dataset {
+            add_fact(facts, "Data", dataset);
+        }
+        if !p.sources.is_empty() {
+            add_fact(facts, "From", &p.sources.join(", "));
+        }
+        if let Some(rev) = &p.git_revision {
+            add_fact(facts, "Revision", rev);
+        }
+        if let Some(metrics) = &p.metrics {
+            add_fact(facts, "Metrics", &metrics_summary(metrics));
+        }
+        add_fact(
+            facts,
+            "Face detector",
+            &format!(
+                "{} ({}, {})",
+                detector.name,
+                detector.architecture,
+                bytes(detector.bytes)
+            ),
+        );
+    }
+
+    fn show_detector_facts(&self, detector: &ModelFacts) {
+        let facts = &self.ui.model_facts;
+        facts.set_inner_html("");
+        add_fact(facts, "Liveness model", "none loaded");
+        add_fact(
+            facts,
+            "Face detector",
+            &format!(
+                "{} ({}, {})",
+                detector.name,
+                detector.architecture,
+                bytes(detector.bytes)
+            ),
+        );
+    }
+}
+
+fn add_fact(list: &Element, term: &str, value: &str) {
+    let doc = document();
+    if let (Ok(dt), Ok(dd)) = (doc.create_element("dt"), doc.create_element("dd")) {
+        dt.set_text_content(Some(term));
+        dd.set_text_content(Some(value));
+        let _ = list.append_child(&dt);
+        let _ = list.append_child(&dd);
+    }
+}
+
+fn count(n: usize) -> String {
+    if n >= 1_000_000 {
+        format!("{:.2} M", n as f64 / 1e6)
+    } else if n >= 1_000 {
+        format!("{:.1} k", n as f64 / 1e3)
+    } else {
+        n.to_string()
+    }
+}
+
+fn bytes(n: usize) -> String {
+    if n >= 1_000_000 {
+        format!("{:.2} MB", n as f64 / 1e6)
+    } else {
+        format!("{:.1} kB", n as f64 / 1e3)
+    }
+}
+
+/// A one-line summary of the metrics object `trainer eval --calibrate` stores.
+fn metrics_summary(metrics: &serde_json::Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(object) = metrics.as_object() {
+        for (key, value) in object {
+            if let Some(v) = value.as_f64() {
+                parts.push(format!("{key} {v:.4}"));
+            } else if let Some(s) = value.as_str() {
+                parts.push(format!("{key}: {s}"));
+            }
+        }
+    }
+    if parts.is_empty() {
+        let text = metrics.to_string();
+        if text.chars().count() > 200 {
+            format!("{}…", text.chars().take(200).collect::<String>())
+        } else {
+            text
+        }
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn progress(bar: &HtmlProgressElement, got: usize, total: Option<usize>) {
+    match total {
+        Some(total) if total > 0 => {
+            bar.set_max(total as f64);
+            bar.set_value(got as f64);
+        }
+        // Unknown size: an indeterminate bar until the end.
+        _ => {
+            let _ = bar.remove_attribute("value");
+        }
+    }
+}
+
+fn cpu_note(forced: bool) -> &'static str {
+    if forced {
+        "The CPU backend was chosen with ?\u{2060}backend=cpu."
+    } else {
+        "The models run on the CPU (WebAssembly) instead, several times slower than on a \
+         GPU. A browser with WebGPU (Chrome, Edge, Safari 26 or later) uses the GPU."
+    }
+}
+
+/// WebGPU when the browser has a hardware adapter (or `?backend=webgpu`), else the CPU
+/// backend; the notice says why the CPU was chosen.
+async fn choose_device(choice: BackendChoice) -> (Device, Backend, Option<String>) {
+    if choice == BackendChoice::Cpu {
+        return (Device::flex(), Backend::Cpu, Some(cpu_note(true).into()));
+    }
+    // wgpu panics when navigator.gpu is missing: ask the browser first.
+    let adapter = match gpu_adapter().await {
+        Ok(adapter) => adapter,
+        Err(reason) => {
+            let note = format!("{reason} {}", cpu_note(false));
+            return (Device::flex(), Backend::Cpu, Some(note));
+        }
+    };
+    // A software adapter (SwiftShader, llvmpipe) runs the models far slower than the CPU
+    // backend does (DeiT-Tiny: ~16 s against ~0.12 s), as the trainer's `--backend auto`
+    // skips software renderers.
+    if let Some(name) = software_adapter(&adapter)
+        && choice == BackendChoice::Auto
+    {
+        let note = format!(
+            "This browser's WebGPU runs on a software renderer ({name}), far slower than the \
+             CPU: the models run on the CPU (WebAssembly). Add ?\u{2060}backend=webgpu to the address \
+             to use it anyway."
+        );
+        return (Device::flex(), Backend::Cpu, Some(note));
+    }
+    match Device::wgpu_options().init_async().await {
+        Ok(device) => (device, Backend::WebGpu, None),
+        Err(e) => (
+            Device::flex(),
+            Backend::Cpu,
+            Some(format!(
+                "WebGPU could not be started ({e}). {}",
+                cpu_note(false)
+            )),
+        ),
+    }
+}
+
+/// `adapter.info` as text ("vendor architecture description"), empty parts left out.
+fn adapter_name(adapter: &JsValue) -> String {
+    let info = Reflect::get(adapter, &"info".into()).ok();
+    ["vendor", "architecture", "description"]
+        .iter()
+        .filter_map(|key| info.as_ref().and_then(|i| get_string(i, key)))
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The adapter's name when it is a software renderer (the browser's fallback adapter).
+fn software_adapter(adapter: &JsValue) -> Option<String> {
+    let flag = |object: Option<JsValue>| {
+        object
+            .and_then(|o| Reflect::get(&o, &"isFallbackAdapter".into()).ok())
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    };
+    let info = Reflect::get(adapter, &"info".into()).ok();
+    let name = adapter_name(adapter);
+    let lower = name.to_ascii_lowercase();
+    let software = flag(info)
+        || flag(Some(adapter.clone()))
+        || ["swiftshader", "llvmpipe", "lavapipe", "basic render"]
+            .iter()
+            .any(|s| lower.contains(s));
+    software.then(|| {
+        if name.is_empty() {
+            "fallback adapter".into()
+        } else {
+            name
+        }
+    })
+}
+
+/// The browser's WebGPU adapter, or why there is none.
+async fn gpu_adapter() -> Result<JsValue, String> {
+    let navigator = window().navigator();
+    let gpu = Reflect::get(&navigator, &"gpu".into()).unwrap_or(JsValue::UNDEFINED);
+    if gpu.is_undefined() || gpu.is_null() {
+        return Err("This browser has no WebGPU.".into());
+    }
+    let request = Reflect::get(&gpu, &"requestAdapter".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or("This browser's WebGPU cannot request an adapter.")?;
+    let promise: js_sys::Promise = request
+        .call0(&gpu)
+        .map_err(|e| js_error(&e))?
+        .dyn_into()
+        .map_err(|_| "WebGPU's requestAdapter gave no promise.".to_string())?;
+    let adapter = JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("WebGPU has no usable adapter ({}).", js_error(&e)))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err(
+            "WebGPU is present but offers no adapter (the GPU may be blocked or disabled).".into(),
+        );
+    }
+    Ok(adapter)
+}
+
+/// "WebGPU: … on <adapter>" or "CPU: …".
+async fn backend_description(backend: Backend, choice: BackendChoice) -> String {
+    match backend {
+        Backend::Cpu if choice == BackendChoice::Cpu => {
+            "CPU: Burn flex in WebAssembly (?\u{2060}backend=cpu)".into()
+        }
+        Backend::Cpu => "CPU: Burn flex in WebAssembly".into(),
+        Backend::WebGpu => {
+            let name = gpu_adapter()
+                .await
+                .map(|a| adapter_name(&a))
+                .unwrap_or_default();
+            if name.is_empty() {
+                "WebGPU: Burn wgpu".into()
+            } else {
+                format!("WebGPU: Burn wgpu on {name}")
+            }
+        }
+    }
+}
