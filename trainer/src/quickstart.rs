@@ -56,8 +56,8 @@ impl Default for QuickstartArgs {
 pub const STUDENT_MODEL: &str = "deit_tiny_patch16_224";
 pub const TEACHER_MODEL: &str = "custom:img=112,patch=16,dim=256,depth=12,heads=4";
 pub const INPUT_SIZE: usize = 112;
-pub const TEACHER_EPOCHS: usize = 8;
-pub const STUDENT_EPOCHS: usize = 10;
+pub const TEACHER_EPOCHS: usize = 12;
+pub const STUDENT_EPOCHS: usize = 20;
 const BATCH: &str = "32";
 
 /// The synthetic dataset: identities x (live + attack) videos x frames, rendered at
