@@ -882,6 +882,16 @@ mod tests {
         v.try_into().unwrap()
     }
 
+    /// The numeric arguments of a fixture case.
+    fn case_args(case: &Value) -> Vec<f64> {
+        case["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    }
+
     #[test]
     fn point_ops_match_pillow_exactly() {
         let index = index();
@@ -892,12 +902,7 @@ mod tests {
         let mut failures = Vec::new();
         for case in &cases {
             let op = case["op"].as_str().unwrap();
-            let args: Vec<f64> = case["args"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect();
+            let args = case_args(case);
             let input = &inputs[case["input"].as_str().unwrap()];
             let expected = load_png(case["file"].as_str().unwrap());
             let got = run_case(op, input, &args, fill);
@@ -935,12 +940,7 @@ mod tests {
         let mut failures = Vec::new();
         for case in &cases {
             let op = case["op"].as_str().unwrap();
-            let args: Vec<f64> = case["args"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect();
+            let args = case_args(case);
             let input = &inputs[case["input"].as_str().unwrap()];
             let expected = load_png(case["file"].as_str().unwrap());
             // A geometric op must move pixels and show the fill somewhere.

@@ -1183,33 +1183,25 @@ impl App {
         if let Some(metrics) = &p.metrics {
             add_fact(facts, "Metrics", &metrics_summary(metrics));
         }
-        add_fact(
-            facts,
-            "Face detector",
-            &format!(
-                "{} ({}, {})",
-                detector.name,
-                detector.architecture,
-                bytes(detector.bytes)
-            ),
-        );
+        add_detector_fact(facts, detector);
     }
 
     fn show_detector_facts(&self, detector: &ModelFacts) {
         let facts = &self.ui.model_facts;
         facts.set_inner_html("");
         add_fact(facts, "Liveness model", "none loaded");
-        add_fact(
-            facts,
-            "Face detector",
-            &format!(
-                "{} ({}, {})",
-                detector.name,
-                detector.architecture,
-                bytes(detector.bytes)
-            ),
-        );
+        add_detector_fact(facts, detector);
     }
+}
+
+fn add_detector_fact(list: &Element, detector: &ModelFacts) {
+    let value = format!(
+        "{} ({}, {})",
+        detector.name,
+        detector.architecture,
+        bytes(detector.bytes)
+    );
+    add_fact(list, "Face detector", &value);
 }
 
 fn add_fact(list: &Element, term: &str, value: &str) {

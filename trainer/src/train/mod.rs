@@ -274,14 +274,8 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
                         parallel_grads(&model, &replica_objectives, &replicas, &batch, size)?;
                     (values, Step::Multi(grads))
                 } else {
-                    let inputs = Tensor::<4>::from_data(
-                        TensorData::new(batch.images, [n, 3, size, size]),
-                        &autodiff,
-                    );
-                    let targets = Tensor::<2>::from_data(
-                        TensorData::new(batch.targets, [n, spec::NUM_CLASSES]),
-                        &autodiff,
-                    );
+                    let (inputs, targets) =
+                        batch_tensors(batch.images, batch.targets, size, &autodiff);
                     let parts = loss(&model, &run.objective, inputs, targets);
                     (read_parts(&parts, 1.0)?, Step::Single(parts.total))
                 };
@@ -525,6 +519,21 @@ pub fn loss(
     }
 }
 
+/// Row-major images and soft targets as `[n, 3, size, size]` inputs and `[n, classes]`
+/// targets on `device` (the data are moved, not copied).
+fn batch_tensors(
+    images: Vec<f32>,
+    targets: Vec<f32>,
+    size: usize,
+    device: &Device,
+) -> (Tensor<4>, Tensor<2>) {
+    let n = targets.len() / spec::NUM_CLASSES;
+    (
+        Tensor::from_data(TensorData::new(images, [n, 3, size, size]), device),
+        Tensor::from_data(TensorData::new(targets, [n, spec::NUM_CLASSES]), device),
+    )
+}
+
 /// How a step's gradients come: one backward pass, or one per replica.
 #[allow(clippy::large_enum_variant)] // one per step, moved once
 enum Step {
@@ -562,7 +571,6 @@ fn parallel_grads(
 ) -> Result<(Vec<f32>, MultiGradientsParams)> {
     let n = batch.len;
     let share = n.div_ceil(replicas.len());
-    let pixels = 3 * size * size;
     let results: Vec<Result<(Vec<f32>, GradientsParams, Device)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = replicas
             .iter()
@@ -575,19 +583,11 @@ fn parallel_grads(
                     let autodiff = device.clone().autodiff();
                     let replica = model.clone().fork(&autodiff);
                     let rows = end - start;
-                    let inputs = Tensor::<4>::from_data(
-                        TensorData::new(
-                            batch.images[start * pixels..end * pixels].to_vec(),
-                            [rows, 3, size, size],
-                        ),
-                        &autodiff,
-                    );
-                    let classes = spec::NUM_CLASSES;
-                    let targets = Tensor::<2>::from_data(
-                        TensorData::new(
-                            batch.targets[start * classes..end * classes].to_vec(),
-                            [rows, classes],
-                        ),
+                    let (pixels, classes) = (3 * size * size, spec::NUM_CLASSES);
+                    let (inputs, targets) = batch_tensors(
+                        batch.images[start * pixels..end * pixels].to_vec(),
+                        batch.targets[start * classes..end * classes].to_vec(),
+                        size,
                         &autodiff,
                     );
                     let weight = rows as f32 / n as f32;
