@@ -5,8 +5,9 @@
 #
 #   TRAINER=target/cuda/release/trainer scripts/bench_distill_gpu.sh [BATCH] [STEPS] [OUT_DIR]
 #
-# Burn runs f32 on its CUDA backend (and on wgpu when a hardware adapter is present);
-# PyTorch runs f32 and with DeiT's mixed precision (bf16 autocast). Prints img/s and the
+# Burn runs f32 and bf16 mixed precision (--precision bf16) on its CUDA backend, and f32
+# on wgpu when a hardware adapter is present; PyTorch runs f32 and with DeiT's mixed
+# precision (bf16 autocast). Prints img/s and the
 # ratios Burn / PyTorch (above 1: Burn is faster); JSON results go to OUT_DIR.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,7 @@ run() { # name, command...
   fi
 }
 run burn_cuda "$trainer" bench --distill --backend cuda --batch "$batch" --iters "$steps" --warmup 3 --json
+run burn_cuda_bf16 "$trainer" bench --distill --backend cuda --precision bf16 --batch "$batch" --iters "$steps" --warmup 3 --json
 run burn_wgpu "$trainer" bench --distill --backend wgpu --batch "$batch" --iters "$steps" --warmup 3 --json
 run torch_f32 "$python" scripts/bench_distill_pytorch.py --device cuda --batch-size "$batch" --steps "$steps" --warmup 3 --json
 run torch_bf16 "$python" scripts/bench_distill_pytorch.py --device cuda --batch-size "$batch" --steps "$steps" --warmup 3 --amp bf16 --json
@@ -36,11 +38,11 @@ out = sys.argv[1]
 def load(name):
     p = os.path.join(out, name + ".json")
     return json.load(open(p)) if os.path.exists(p) else None
-rows = {n: load(n) for n in ["burn_cuda", "burn_wgpu", "torch_f32", "torch_bf16"]}
+rows = {n: load(n) for n in ["burn_cuda", "burn_cuda_bf16", "burn_wgpu", "torch_f32", "torch_bf16"]}
 ips = {n: (r["throughput_img_s"] if "throughput_img_s" in r else r["img_per_s"]) for n, r in rows.items() if r}
 for n, v in ips.items():
-    print(f"{n:<11} {v:9.1f} img/s")
-for b in ["burn_cuda", "burn_wgpu"]:
+    print(f"{n:<14} {v:9.1f} img/s")
+for b in ["burn_cuda", "burn_cuda_bf16", "burn_wgpu"]:
     for t in ["torch_f32", "torch_bf16"]:
         if b in ips and t in ips:
             print(f"ratio {b}/{t}: {ips[b] / ips[t]:.2f}x")

@@ -1,29 +1,74 @@
 #!/usr/bin/env bash
-# Trains the demo page's liveness model with the project's own trainer on the synthetic
-# data and exports it (int8) to www/models/hatfas-student.safetensors: a DeiT-Small teacher,
-# then the HaTFAS-distilled DeiT-Tiny student at 224 px. Meant for a GPU (CUDA build:
-# see README); on the CPU it takes days.
+# Trains the demo page's liveness model (DeiT-Tiny, 224 px, HaTFAS-distilled) with the
+# project's own trainer on the synthetic data and exports it (int8) to
+# www/models/hatfas-student.safetensors. The exported file carries every command, the
+# seed, the dataset manifest's hash and the test metrics in its metadata.
 #
-#   TRAINER=target/cuda/release/trainer BACKEND=cuda scripts/train-demo.sh [TEACHER_EPOCHS] [STUDENT_EPOCHS]
+#   scripts/train-demo.sh cpu                 # what the shipped model was made with
+#   TRAINER=target/cuda/release/trainer BACKEND=cuda scripts/train-demo.sh gpu [T_EPOCHS] [S_EPOCHS]
 #
-# Burn's CUDA backend compiles and autotunes its kernels during the first epoch (about a
-# minute on an H200). Everything lands in ${WORK:-demo-run}; the exported file carries the
-# commands, the seed, the dataset manifest's hash and the test metrics in its metadata.
+# cpu: progressive resizing, about an hour on 2 cores. The quickstart (synthetic data
+#      at 128 px, teacher and student at 112 px) first; then the same identities rendered
+#      at 224 px (same seed, so the same identity-disjoint splits: no test identity is ever
+#      trained on) and both networks fine-tuned at 224 px from their 112 px weights, the
+#      position embeddings interpolated.
+# gpu: from scratch at 224 px, a DeiT-Small teacher and more identities. Burn's CUDA
+#      backend compiles and autotunes its kernels during the first epoch (about a minute
+#      on an H200).
+#
+# Everything lands in ${WORK:-demo-run}; a killed run continues where it stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 trainer=${TRAINER:-target/release/trainer}
 backend=${BACKEND:-auto}
 work=${WORK:-demo-run}
-teacher_epochs=${1:-60}
-student_epochs=${2:-100}
-common=(--batch-size 128 --lr 5e-4 --unscale-lr --warmup-epochs 5 --cooldown-epochs 0
-  --model-ema-decay 0.999 --clip-grad 1.0 --seed 1 --backend "$backend")
+out=www/models/hatfas-student.safetensors
+recipe=${1:?usage: scripts/train-demo.sh cpu|gpu [TEACHER_EPOCHS] [STUDENT_EPOCHS]}
 
-"$trainer" synth --out "$work/data" --identities 96 --videos-per-identity 2 --frames 8 --seed 1
-"$trainer" teacher --model deit_small_patch16_224 --data-path "$work/data" \
-  --output-dir "$work/teacher" --epochs "$teacher_epochs" "${common[@]}"
-"$trainer" distill --model deit_tiny_patch16_224 --teacher-path "$work/teacher/best.safetensors" \
-  --teacher-model deit_small_patch16_224 --data-path "$work/data" \
-  --output-dir "$work/student" --epochs "$student_epochs" "${common[@]}"
-"$trainer" export --model "$work/student/best.safetensors" --dtype int8 \
-  --out www/models/hatfas-student.safetensors
+# Continue a run that was killed (same settings).
+resume() { if [[ -f "$1/checkpoint/state.json" ]]; then echo --resume "$1"; fi; }
+
+case "$recipe" in
+cpu)
+  teacher_epochs=${2:-4}
+  student_epochs=${3:-10}
+  teacher_model=custom:img=224,patch=16,dim=256,depth=12,heads=4
+  "$trainer" quickstart --dir "$work/qs" --out "$work/qs/student-112.safetensors" --seed 0 \
+    --backend "$backend"
+  "$trainer" synth --out "$work/data" --identities 48 --videos-per-identity 2 --frames 8 \
+    --size 224 --seed 0
+  # The quickstart's light augmentation and small batch; a lower lr without warm-up
+  # for fine-tuning.
+  common=(--data-path "$work/data" --batch-size 32 --lr 2e-4 --unscale-lr --warmup-epochs 0
+    --cooldown-epochs 0 --model-ema-decay 0.998 --mixup 0 --cutmix 0 --aa none --reprob 0
+    --no-random-resized-crop --seed 0 --backend "$backend")
+  # shellcheck disable=SC2046
+  "$trainer" teacher --model "$teacher_model" --init "$work/qs/teacher/best.safetensors" \
+    --output-dir "$work/teacher" --epochs "$teacher_epochs" "${common[@]}" \
+    $(resume "$work/teacher")
+  # shellcheck disable=SC2046
+  "$trainer" distill --model deit_tiny_patch16_224 --init "$work/qs/student-soft/best.safetensors" \
+    --teacher-path "$work/teacher/best.safetensors" --output-dir "$work/student" \
+    --epochs "$student_epochs" "${common[@]}" $(resume "$work/student")
+  ;;
+gpu)
+  teacher_epochs=${2:-60}
+  student_epochs=${3:-100}
+  common=(--data-path "$work/data" --batch-size 128 --lr 5e-4 --unscale-lr --warmup-epochs 5
+    --cooldown-epochs 0 --model-ema-decay 0.999 --clip-grad 1.0 --seed 1 --backend "$backend")
+  "$trainer" synth --out "$work/data" --identities 96 --videos-per-identity 2 --frames 8 --seed 1
+  # shellcheck disable=SC2046
+  "$trainer" teacher --model deit_small_patch16_224 --output-dir "$work/teacher" \
+    --epochs "$teacher_epochs" "${common[@]}" $(resume "$work/teacher")
+  # shellcheck disable=SC2046
+  "$trainer" distill --model deit_tiny_patch16_224 --teacher-path "$work/teacher/best.safetensors" \
+    --output-dir "$work/student" --epochs "$student_epochs" "${common[@]}" \
+    $(resume "$work/student")
+  ;;
+*)
+  echo "unknown recipe '$recipe': cpu or gpu" >&2
+  exit 2
+  ;;
+esac
+
+"$trainer" export --model "$work/student/best.safetensors" --dtype int8 --out "$out"

@@ -5,12 +5,18 @@
 //! The forward pass can also return, from the same pass, every block's *attention class
 //! token*: row 0 of `Attn(LayerNorm1(x))` after the output projection and before the
 //! residual addition (the feature HaTFAS distils).
+//!
+//! Mixed precision: with a `compute` dtype other than f32 ([`Vit::forward_mixed`]), every
+//! matrix product (the linear layers and both attention products) takes its inputs cast
+//! down to that dtype and gives its result back as f32, like PyTorch's autocast; the
+//! parameters, norms, softmax, GELU, residuals and the loss stay f32. The casts are
+//! differentiable, so the gradients reach the f32 parameters.
 
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::{gelu, softmax};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 
 use crate::config::VitConfig;
 use crate::file::{WeightTensor, Weights};
@@ -33,14 +39,12 @@ pub struct Attention {
 }
 
 impl Attention {
-    /// `[batch, tokens, dim]` -> `[batch, tokens, dim]`
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+    /// `[batch, tokens, dim]` -> `[batch, tokens, dim]`, matrix products in `compute`.
+    pub fn forward(&self, x: Tensor<3>, compute: FloatDType) -> Tensor<3> {
         let [batch, tokens, dim] = x.dims();
         let head_dim = dim / self.num_heads;
         // [B, N, 3D] -> [3, B, H, N, hd]: one reshape, one permute, then three views.
-        let qkv = self
-            .qkv
-            .forward(x)
+        let qkv = linear(&self.qkv, x, compute)
             .reshape([batch, tokens, 3, self.num_heads, head_dim])
             .permute([2, 0, 3, 1, 4]);
         let [q, k, v] = [0, 1, 2].map(|i| {
@@ -51,12 +55,14 @@ impl Attention {
         // softmax(q k^T / sqrt(hd)) v, as timm computes it. Written out rather than Burn's
         // fused `attention`: as fast on the CPU backend at batch 16, faster at batch 1,
         // and differentiable on every backend (training needs its gradient).
-        let scores = q
-            .mul_scalar((head_dim as f64).powf(-0.5))
-            .matmul(k.swap_dims(2, 3));
-        let context = softmax(scores, 3).matmul(v);
+        let scores = matmul(
+            q.mul_scalar((head_dim as f64).powf(-0.5)),
+            k.swap_dims(2, 3),
+            compute,
+        );
+        let context = matmul(softmax(scores, 3), v, compute);
         let context = context.swap_dims(1, 2).reshape([batch, tokens, dim]);
-        self.proj.forward(context)
+        linear(&self.proj, context, compute)
     }
 }
 
@@ -68,8 +74,8 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.fc2.forward(gelu(self.fc1.forward(x)))
+    pub fn forward(&self, x: Tensor<3>, compute: FloatDType) -> Tensor<3> {
+        linear(&self.fc2, gelu(linear(&self.fc1, x, compute)), compute)
     }
 }
 
@@ -84,10 +90,10 @@ pub struct Block {
 
 impl Block {
     /// Returns the block output and its attention sub-layer output (before the residual).
-    pub fn forward(&self, x: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
-        let attn_out = self.attn.forward(self.norm1.forward(x.clone()));
+    pub fn forward(&self, x: Tensor<3>, compute: FloatDType) -> (Tensor<3>, Tensor<3>) {
+        let attn_out = self.attn.forward(self.norm1.forward(x.clone()), compute);
         let x = x + attn_out.clone();
-        let x = x.clone() + self.mlp.forward(self.norm2.forward(x));
+        let x = x.clone() + self.mlp.forward(self.norm2.forward(x), compute);
         (x, attn_out)
     }
 }
@@ -284,16 +290,27 @@ impl Vit {
     /// `[batch, 3, H, W]` normalised images -> logits (and class tokens when
     /// `with_class_tokens`).
     pub fn forward(&self, images: Tensor<4>, with_class_tokens: bool) -> VitOutput {
+        self.forward_mixed(images, with_class_tokens, FloatDType::F32)
+    }
+
+    /// [`Vit::forward`] with the matrix products in `compute` (mixed precision, see the
+    /// module docs); `FloatDType::F32` is the plain forward.
+    pub fn forward_mixed(
+        &self,
+        images: Tensor<4>,
+        with_class_tokens: bool,
+        compute: FloatDType,
+    ) -> VitOutput {
         let mut x = self.embed(images);
         let mut class_tokens = Vec::new();
         for block in &self.blocks {
-            let (out, attn_out) = block.forward(x);
+            let (out, attn_out) = block.forward(x, compute);
             if with_class_tokens {
                 class_tokens.push(class_token(attn_out));
             }
             x = out;
         }
-        let logits = self.head.forward(class_token(self.norm.forward(x)));
+        let logits = linear(&self.head, class_token(self.norm.forward(x)), compute);
         VitOutput {
             logits,
             class_tokens,
@@ -315,6 +332,28 @@ impl Vit {
     }
 }
 
+/// `a @ b` with both inputs in `compute` and the result in f32.
+fn matmul<const D: usize>(a: Tensor<D>, b: Tensor<D>, compute: FloatDType) -> Tensor<D> {
+    if compute == FloatDType::F32 {
+        return a.matmul(b);
+    }
+    a.cast(compute)
+        .matmul(b.cast(compute))
+        .cast(FloatDType::F32)
+}
+
+/// A linear layer whose product runs in `compute` (the bias is added in f32).
+fn linear<const D: usize>(layer: &Linear, x: Tensor<D>, compute: FloatDType) -> Tensor<D> {
+    if compute == FloatDType::F32 {
+        return layer.forward(x);
+    }
+    let y = matmul(x, layer.weight.val().unsqueeze(), compute);
+    match &layer.bias {
+        Some(bias) => y + bias.val().unsqueeze(),
+        None => y,
+    }
+}
+
 /// Row 0 of every sequence: `[B, N, D]` -> `[B, D]`.
 fn class_token(x: Tensor<3>) -> Tensor<2> {
     let [batch, _, dim] = x.dims();
@@ -330,4 +369,114 @@ fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::module::{Module, ModuleMapper, Param};
+    use burn::optim::GradientsParams;
+    use burn::tensor::{DType, Distribution, FloatDType, Tensor};
+
+    use super::Vit;
+    use crate::config::VitConfig;
+
+    fn max_abs(t: Tensor<2>) -> f32 {
+        t.abs().max().into_scalar::<f32>()
+    }
+
+    /// Multiplies every parameter by a factor (new autodiff leaves).
+    struct Scale(f64);
+
+    impl ModuleMapper for Scale {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|t| t.mul_scalar(self.0).detach().require_grad())
+        }
+    }
+
+    /// The largest difference between `a` and `b`, relative to `a`'s largest magnitude.
+    fn relative_error(a: &Tensor<2>, b: &Tensor<2>) -> f32 {
+        max_abs(a.clone() - b.clone()) / max_abs(a.clone())
+    }
+
+    fn model_and_images() -> (Vit, Tensor<4>) {
+        let device = burn::tensor::Device::flex().autodiff();
+        device.seed(3);
+        // Weights larger than timm's init so that the products, not the biases, dominate.
+        let config = VitConfig::custom(32, 8, 48, 2, 3, 2);
+        let vit = Vit::new(&config, &device).map(&mut Scale(4.0));
+        let images = Tensor::random([4, 3, 32, 32], Distribution::Normal(0.0, 1.0), &device);
+        (vit, images)
+    }
+
+    #[test]
+    fn mixed_precision_forward_stays_close_to_f32_but_is_not_f32() {
+        let (vit, images) = model_and_images();
+        let exact = vit.forward(images.clone(), true);
+        let plain = vit.forward_mixed(images.clone(), true, FloatDType::F32);
+        assert_eq!(relative_error(&exact.logits, &plain.logits), 0.0);
+        // bf16 keeps 8 significant bits, f16 11: the errors must show that the products
+        // really ran in reduced precision, and stay small.
+        for (dtype, bound) in [(FloatDType::BF16, 5e-2), (FloatDType::F16, 1e-2)] {
+            let mixed = vit.forward_mixed(images.clone(), true, dtype);
+            assert_eq!(mixed.logits.dtype(), DType::F32);
+            let error = relative_error(&exact.logits, &mixed.logits);
+            assert!(
+                error > 0.0 && error < bound,
+                "{dtype:?}: logits error {error}"
+            );
+            for (block, (a, b)) in exact
+                .class_tokens
+                .iter()
+                .zip(&mixed.class_tokens)
+                .enumerate()
+            {
+                let error = relative_error(a, b);
+                assert!(
+                    error > 0.0 && error < bound,
+                    "{dtype:?} block {block}: {error}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mixed_precision_gradients_reach_the_f32_parameters() {
+        let (vit, images) = model_and_images();
+        let grads_of = |dtype: FloatDType| {
+            let out = vit.forward_mixed(images.clone(), true, dtype);
+            let loss = out.logits.powf_scalar(2.0).sum() + out.class_tokens[1].clone().sum();
+            GradientsParams::from_grads(loss.backward(), &vit)
+        };
+        let (exact, mixed) = (grads_of(FloatDType::F32), grads_of(FloatDType::BF16));
+        let inner = burn::tensor::Device::flex();
+        let block = &vit.blocks[0];
+        let params: [(&str, burn::module::ParamId); 4] = [
+            ("blocks.0.attn.qkv.weight", block.attn.qkv.weight.id),
+            ("blocks.0.mlp.fc1.weight", block.mlp.fc1.weight.id),
+            ("head.weight", vit.head.weight.id),
+            ("pos_embed", vit.pos_embed.id),
+        ];
+        for (name, id) in params {
+            let flat = |grads: &GradientsParams| -> Tensor<1> {
+                if name == "pos_embed" {
+                    grads.get::<3>(id).unwrap().reshape([-1])
+                } else {
+                    grads.get::<2>(id).unwrap().reshape([-1])
+                }
+            };
+            let (a, b) = (flat(&exact), flat(&mixed));
+            assert_eq!(b.dtype(), DType::F32, "{name}");
+            let (a, b) = (a.to_device(&inner), b.to_device(&inner));
+            let dot =
+                |x: &Tensor<1>, y: &Tensor<1>| (x.clone() * y.clone()).sum().into_scalar::<f32>();
+            let (ab, aa, bb) = (dot(&a, &b), dot(&a, &a), dot(&b, &b));
+            let cosine = ab / (aa * bb).sqrt();
+            let norm_ratio = (bb / aa).sqrt();
+            assert!(cosine > 0.995, "{name}: cosine {cosine}");
+            assert!(
+                (norm_ratio - 1.0).abs() < 0.05,
+                "{name}: norm ratio {norm_ratio}"
+            );
+        }
+    }
 }

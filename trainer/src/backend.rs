@@ -5,8 +5,9 @@
 //! until the probe says it works.
 
 use anyhow::{Result, bail};
-use burn::tensor::Device;
+use burn::tensor::{Device, FloatDType};
 use clap::ValueEnum;
+use serde::Serialize;
 
 /// The backend a user asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -31,6 +32,55 @@ impl BackendChoice {
             BackendChoice::Wgpu => "wgpu",
             BackendChoice::Cpu => "cpu",
         }
+    }
+}
+
+/// The precision of the matrix products in training (`--precision`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// Everything in f32.
+    #[default]
+    F32,
+    /// Mixed precision: matrix products in bfloat16 (f32's range, so no loss scaling),
+    /// parameters, optimiser state, norms, softmax and losses in f32. For GPUs with bf16
+    /// units (CUDA sm80+); on the CPU backend it is slower than f32.
+    Bf16,
+}
+
+impl Precision {
+    /// The dtype the model's matrix products run in.
+    pub fn compute_dtype(self) -> FloatDType {
+        match self {
+            Precision::F32 => FloatDType::F32,
+            Precision::Bf16 => FloatDType::BF16,
+        }
+    }
+
+    /// The flag value naming this precision.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::Bf16 => "bf16",
+        }
+    }
+
+    /// Fails clearly when `selected` cannot compute in this precision.
+    pub fn check(self, selected: &SelectedDevice) -> Result<()> {
+        let name = self.name();
+        if !selected.device.supports_dtype(self.compute_dtype()) {
+            bail!(
+                "--precision {name} needs {name} support, which {} lacks; use --precision f32",
+                selected.description
+            );
+        }
+        if self != Precision::F32 && selected.backend == "cpu" {
+            tracing::warn!(
+                "--precision {name} on the CPU backend emulates {name} products through f32: \
+                 slower than f32, meant for GPUs"
+            );
+        }
+        Ok(())
     }
 }
 

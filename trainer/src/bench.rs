@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Distribution, FloatDType, Tensor};
 use model_format::vit::Vit;
 use serde::Serialize;
 
@@ -14,6 +14,8 @@ pub struct BenchReport {
     pub implementation: String,
     pub backend: String,
     pub model: String,
+    /// Precision of the matrix products.
+    pub precision: crate::backend::Precision,
     pub batch: usize,
     pub iters: usize,
     pub threads: usize,
@@ -57,8 +59,8 @@ pub fn random_batch(batch: usize, image_size: usize, device: &Device) -> Tensor<
 }
 
 /// One forward pass of `vit`, its logits read back so queued GPU work is included.
-pub fn classify(vit: &Vit, input: &Tensor<4>) -> Result<()> {
-    crate::model::read_logits(vit.logits(input.clone())).map(|_| ())
+pub fn classify(vit: &Vit, input: &Tensor<4>, compute: FloatDType) -> Result<()> {
+    crate::model::read_logits(vit.forward_mixed(input.clone(), false, compute).logits).map(|_| ())
 }
 
 /// One HaTFAS distillation step, as the training loop runs it: frozen teacher forward
@@ -72,6 +74,7 @@ pub struct DistillStep {
     inputs: Tensor<4>,
     targets: Tensor<2>,
     lr: f64,
+    compute: FloatDType,
     device: Device,
 }
 
@@ -80,6 +83,7 @@ impl DistillStep {
         student: &model_format::VitConfig,
         teacher: &model_format::VitConfig,
         batch: usize,
+        compute: FloatDType,
         device: &Device,
     ) -> Result<Self> {
         use crate::distill::{DistillationType, HatfasLoss};
@@ -105,6 +109,7 @@ impl DistillStep {
             inputs: random_batch(batch, student.image_size, &autodiff),
             targets,
             lr: 5e-4 * batch as f64 / 512.0,
+            compute,
             device: device.clone(),
         })
     }
@@ -116,6 +121,7 @@ impl DistillStep {
             &self.objective,
             self.inputs.clone(),
             self.targets.clone(),
+            self.compute,
         );
         let grads = burn::optim::GradientsParams::from_grads(parts.total.backward(), &self.student);
         self.student = self.optimizer.step(self.lr, self.student.clone(), grads);

@@ -251,6 +251,9 @@ pub struct BenchArgs {
     /// The frozen teacher of --distill (a preset, random weights).
     #[arg(long, value_name = "NAME", default_value = "deit_base_patch16_224")]
     pub teacher_model: String,
+    /// Precision of the ViT's matrix products (as `teacher`/`distill --precision`).
+    #[arg(long, value_enum, default_value_t = crate::backend::Precision::F32)]
+    pub precision: crate::backend::Precision,
     #[command(flatten)]
     pub backend: BackendArgs,
 }
@@ -566,12 +569,15 @@ fn bench_command(args: BenchArgs) -> Result<()> {
             bar.inc(1);
         }
     };
+    args.precision.check(&selected)?;
+    let compute = args.precision.compute_dtype();
     let (times, batch, faces) = if args.distill {
         let spec = |name: &str| crate::train::spec::model_config(name, None);
         let mut step = bench::DistillStep::new(
             &spec(&args.model)?,
             &spec(&args.teacher_model)?,
             args.batch,
+            compute,
             device,
         )?;
         (
@@ -615,7 +621,7 @@ fn bench_command(args: BenchArgs) -> Result<()> {
             }
         };
         let input = bench::random_batch(args.batch, image_size, device);
-        let run = || bench::classify(&vit, &input);
+        let run = || bench::classify(&vit, &input, compute);
         (
             bench::time(args.warmup, args.iters, run, tick)?,
             args.batch,
@@ -634,6 +640,7 @@ fn bench_command(args: BenchArgs) -> Result<()> {
         } else {
             args.model.clone()
         },
+        precision: args.precision,
         batch,
         iters: args.iters,
         threads: rayon::current_num_threads(),

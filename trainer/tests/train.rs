@@ -328,3 +328,52 @@ fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_last_checkpoint() {
     assert!(out.join("best.safetensors").is_file());
     assert!(!out.join("checkpoint.partial").exists());
 }
+
+#[test]
+fn bf16_mixed_precision_trains_the_teacher_and_distils_the_student() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    write_toy_dataset(&data, 4);
+    let data = data.to_str().unwrap();
+    let teacher_dir = dir.path().join("teacher");
+    let epochs = EPOCHS.to_string();
+    let mut args = vec!["teacher", "--model", TEACHER, "--precision", "bf16"];
+    args.extend(recipe(data, teacher_dir.to_str().unwrap(), &epochs));
+    let stdout = ok(&args);
+    let auc = report(&teacher_dir)["metrics"]["test"]["frame"]["auc"]
+        .as_f64()
+        .unwrap();
+    assert!(auc > 0.9, "bf16 teacher test AUC {auc}\n{stdout}");
+
+    // The student with the teacher's forward and its own in bf16: the loss parts stay
+    // finite and the settings record the precision (a resume cannot silently change it).
+    let teacher_file = teacher_dir.join("best.safetensors");
+    let student_dir = dir.path().join("student");
+    let mut args = vec![
+        "distill",
+        "--model",
+        STUDENT,
+        "--teacher-path",
+        teacher_file.to_str().unwrap(),
+        "--s-id",
+        "1",
+        "--t-id",
+        "2",
+        "--precision",
+        "bf16",
+    ];
+    args.extend(recipe(data, student_dir.to_str().unwrap(), "2"));
+    ok(&args);
+    let log = std::fs::read_to_string(student_dir.join("log.jsonl")).unwrap();
+    for line in log.lines() {
+        let epoch: serde_json::Value = serde_json::from_str(line).unwrap();
+        for part in ["loss", "base_loss", "logit_loss", "feature_loss"] {
+            let value = epoch[part].as_f64().unwrap();
+            assert!(value.is_finite() && value > 0.0, "{part} {value}: {line}");
+        }
+    }
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(student_dir.join("checkpoint/state.json")).unwrap())
+            .unwrap();
+    assert_eq!(state["settings"]["recipe"]["precision"], "bf16", "{state}");
+}

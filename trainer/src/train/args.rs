@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::loader::Augmentation;
 use super::schedule::{CosineSchedule, scaled_lr};
 use crate::augment::{Mixup, RandomResizedCrop};
+use crate::backend::Precision;
 use crate::cli::BackendArgs;
 use crate::distill::DistillationType;
 use crate::randaugment::RandAugment;
@@ -101,6 +102,10 @@ pub struct RecipeArgs {
     pub model_ema_decay: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Precision of the matrix products (student and teacher forward and backward); the
+    /// weights, the optimiser and the evaluation stay f32.
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    pub precision: Precision,
     /// Model input size (default: the preset's); with --init the position embedding is
     /// interpolated.
     #[arg(long, value_name = "PIXELS")]

@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::optim::{GradientsParams, MultiGradientsParams};
 use burn::tensor::activation::log_softmax;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use model_format::vit::Vit;
 use model_format::{Metadata, ModelFile, Preprocessing, StorageDtype, VitConfig};
@@ -100,6 +100,8 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
     } else {
         crate::backend::cuda_devices(&recipe.devices)?
     };
+    recipe.precision.check(selected)?;
+    let compute = recipe.precision.compute_dtype();
     if replicas.len() > 1 && recipe.clip_grad.is_some() {
         bail!("--clip-grad is not supported with several --devices yet");
     }
@@ -270,13 +272,19 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
                 let n = batch.len;
                 let size = preprocessing.input_size;
                 let (values, step) = if replicas.len() > 1 {
-                    let (values, grads) =
-                        parallel_grads(&model, &replica_objectives, &replicas, &batch, size)?;
+                    let (values, grads) = parallel_grads(
+                        &model,
+                        &replica_objectives,
+                        &replicas,
+                        &batch,
+                        size,
+                        compute,
+                    )?;
                     (values, Step::Multi(grads))
                 } else {
                     let (inputs, targets) =
                         batch_tensors(batch.images, batch.targets, size, &autodiff);
-                    let parts = loss(&model, &run.objective, inputs, targets);
+                    let parts = loss(&model, &run.objective, inputs, targets, compute);
                     (read_parts(&parts, 1.0)?, Step::Single(parts.total))
                 };
                 if !values.iter().all(|v| v.is_finite()) {
@@ -480,16 +488,17 @@ pub fn loss(
     objective: &Objective,
     inputs: Tensor<4>,
     targets: Tensor<2>,
+    compute: FloatDType,
 ) -> crate::distill::LossParts {
     let with_tokens =
         matches!(objective, Objective::Distill { loss, .. } if !loss.s_ids().is_empty());
     let teacher_out = match objective {
         Objective::Distill { teacher, .. } if objective.needs_teacher() => {
-            Some(teacher.forward(inputs.clone().inner(), with_tokens))
+            Some(teacher.forward_mixed(inputs.clone().inner(), with_tokens, compute))
         }
         _ => None,
     };
-    let student = model.forward(inputs, with_tokens);
+    let student = model.forward_mixed(inputs, with_tokens, compute);
     // Cross-entropy against soft targets (label smoothing, mixup): timm's SoftTargetCrossEntropy.
     let base = (targets * log_softmax(student.logits.clone(), 1))
         .sum_dim(1)
@@ -568,6 +577,7 @@ fn parallel_grads(
     replicas: &[Device],
     batch: &loader::Batch,
     size: usize,
+    compute: FloatDType,
 ) -> Result<(Vec<f32>, MultiGradientsParams)> {
     let n = batch.len;
     let share = n.div_ceil(replicas.len());
@@ -591,7 +601,7 @@ fn parallel_grads(
                         &autodiff,
                     );
                     let weight = rows as f32 / n as f32;
-                    let parts = loss(&replica, objective, inputs, targets);
+                    let parts = loss(&replica, objective, inputs, targets, compute);
                     let values = read_parts(&parts, weight)?;
                     let total = parts.total.mul_scalar(weight);
                     let grads = GradientsParams::from_grads(total.backward(), &replica);
