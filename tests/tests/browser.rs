@@ -36,6 +36,9 @@ fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The page's default liveness model, under the site.
+const SHIPPED_MODEL: &str = "models/hatfas-student.safetensors";
+
 fn work_dir() -> PathBuf {
     repo_root().join("target/browser-test")
 }
@@ -57,6 +60,8 @@ struct Setup {
     y4m: PathBuf,
     /// The still image used for parity.
     still: PathBuf,
+    /// The demo model the page loads by default (`www/models/`, committed).
+    shipped: TestModel,
     /// DeiT-Tiny (the real architecture, 224 px), int8: the deit_tiny fixture imported.
     deit_tiny: TestModel,
     /// A 4-block ViT on 32 px inputs (the timm_tiny fixture): the same kernels as DeiT-Tiny
@@ -148,6 +153,7 @@ fn make_setup() -> Setup {
         }
     };
     Setup {
+        shipped: reference(SHIPPED_MODEL),
         deit_tiny: reference("models/test.safetensors"),
         vit_tiny: reference("models/tiny.safetensors"),
         site,
@@ -421,7 +427,12 @@ fn run_backend(backend: &str, model: fn(&Setup) -> &TestModel) {
     let (tab, requests, console) = open_tab(&browser);
 
     // `webgpu` also on a software adapter (the page's `auto` would take the CPU there).
-    let query = format!("model={}&backend={backend}", model.path);
+    // The shipped model is what the page loads without `?model=`.
+    let query = if model.path == SHIPPED_MODEL {
+        format!("backend={backend}")
+    } else {
+        format!("model={}&backend={backend}", model.path)
+    };
     let url = format!("{}/?{query}", server.origin());
     let opened = Instant::now();
     tab.navigate_to(&url).unwrap();
@@ -462,6 +473,21 @@ fn run_backend(backend: &str, model: fn(&Setup) -> &TestModel) {
         opened.elapsed().as_secs_f64(),
         ready["readyMs"]
     );
+    // The model's facts, provenance included, are on the page.
+    let facts = tab
+        .find_element("#model-facts")
+        .unwrap()
+        .get_inner_text()
+        .unwrap();
+    let file = ModelFile::read(setup.site.join(model.path)).unwrap();
+    let file_name = model.path.rsplit('/').next().unwrap();
+    assert!(
+        facts.contains(file_name) && facts.contains("Threshold"),
+        "{facts}"
+    );
+    if file.metadata.provenance.metrics.is_some() {
+        assert!(facts.contains("Metrics"), "{facts}");
+    }
 
     // The fake camera: a verdict on the astronaut's face, then a few frames for the rate.
     let first = wait_for(
@@ -586,9 +612,10 @@ fn page_on_webgpu_detects_classifies_and_matches_trainer() {
     run_backend("webgpu", |s| &s.vit_tiny);
 }
 
+/// With the shipped demo model, loaded by default.
 #[test]
 fn page_on_forced_cpu_detects_classifies_and_matches_trainer() {
-    run_backend("cpu", |s| &s.deit_tiny);
+    run_backend("cpu", |s| &s.shipped);
 }
 
 /// A missing model and a damaged model file give clear messages; a good model dropped on
