@@ -9,6 +9,7 @@ pub mod config;
 pub mod crop;
 pub mod detect;
 pub mod file;
+pub mod gelu;
 pub mod metadata;
 pub mod mtcnn;
 pub mod preprocess;

@@ -15,7 +15,9 @@
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::activation::softmax;
+
+use crate::gelu::gelu;
 use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 
 use crate::config::VitConfig;
