@@ -141,9 +141,13 @@ fn make_setup() -> Setup {
         let file = ModelFile::read(site.join(path)).unwrap();
         let loaded = trainer::model::LoadedModel::from_file(file, &device).unwrap();
         let mut predictions = Vec::new();
-        trainer::infer::infer(&loaded, Some(&detector), &[still.clone()], &device, |p| {
-            predictions.push(p.clone())
-        })
+        trainer::infer::infer(
+            &loaded,
+            Some(&detector),
+            std::slice::from_ref(&still),
+            &device,
+            |p| predictions.push(p.clone()),
+        )
         .unwrap();
         let prediction = &predictions[0];
         TestModel {
