@@ -46,10 +46,10 @@ fn gelu_flex(mut tensor: FlexTensor) -> FlexTensor {
 
 /// GELU over `values`, in chunks across threads on native targets.
 fn gelu_in_place(values: &mut [f32]) {
-    const CHUNK: usize = 1 << 14;
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
+        const CHUNK: usize = 1 << 14;
         values
             .par_chunks_mut(CHUNK)
             .for_each(|chunk| chunk.iter_mut().for_each(|v| *v = gelu_scalar(*v)));

@@ -363,6 +363,44 @@ fn wait_for(
     }
 }
 
+/// Opens `url` in `tab` and waits until the page exposes its state.
+fn open_page(tab: &Tab, url: &str, console: &Arc<Mutex<Vec<String>>>) {
+    tab.navigate_to(url).unwrap();
+    wait_for(
+        tab,
+        "the page",
+        Duration::from_secs(60),
+        console,
+        true,
+        |s| s.contains_key("state"),
+    );
+}
+
+/// Running, with a live or spoof verdict on screen.
+fn shows_verdict(s: &BTreeMap<String, String>) -> bool {
+    s.get("state").map(String::as_str) == Some("running")
+        && matches!(s.get("verdict").map(String::as_str), Some("live" | "spoof"))
+}
+
+/// Chooses `photo` in the page's file input and waits for its score (`what` names the
+/// wait in a failure).
+fn score_photo(
+    tab: &Tab,
+    photo: &Path,
+    what: &str,
+    timeout: Duration,
+    console: &Arc<Mutex<Vec<String>>>,
+) -> BTreeMap<String, String> {
+    tab.find_element("#source-input")
+        .unwrap()
+        .set_input_files(&[photo.to_str().unwrap()])
+        .unwrap();
+    wait_for(tab, what, timeout, console, false, |s| {
+        s.get("source").map(String::as_str) == Some("image")
+            && s.get("rawScore").is_some_and(|v| !v.is_empty())
+    })
+}
+
 fn number(state: &BTreeMap<String, String>, key: &str) -> Option<f64> {
     state.get(key).and_then(|v| v.parse().ok())
 }
@@ -439,15 +477,7 @@ fn run_backend(backend: &str, model: fn(&Setup) -> &TestModel) {
     };
     let url = format!("{}/?{query}", server.origin());
     let opened = Instant::now();
-    tab.navigate_to(&url).unwrap();
-    wait_for(
-        &tab,
-        "the page",
-        Duration::from_secs(60),
-        &console,
-        true,
-        |s| s.contains_key("state"),
-    );
+    open_page(&tab, &url, &console);
     if backend == "webgpu" && !has_webgpu(&tab) {
         println!("SKIPPED the WebGPU path: this Chromium offers no WebGPU adapter");
         return;
@@ -500,10 +530,7 @@ fn run_backend(backend: &str, model: fn(&Setup) -> &TestModel) {
         Duration::from_secs(300),
         &console,
         false,
-        |s| {
-            s.get("state").map(String::as_str) == Some("running")
-                && matches!(s.get("verdict").map(String::as_str), Some("live" | "spoof"))
-        },
+        shows_verdict,
     );
     assert_eq!(first["source"], "camera");
     assert_eq!(first["camera"], "live");
@@ -547,20 +574,12 @@ fn run_backend(backend: &str, model: fn(&Setup) -> &TestModel) {
     std::fs::write(work_dir().join(format!("screenshot-{backend}.png")), shot).unwrap();
 
     // Parity: the astronaut photo through the page's file input, as `trainer infer` sees it.
-    let input = tab.find_element("#source-input").unwrap();
-    input
-        .set_input_files(&[setup.still.to_str().unwrap()])
-        .unwrap();
-    let still = wait_for(
+    let still = score_photo(
         &tab,
+        &setup.still,
         "the still image's score",
         Duration::from_secs(300),
         &console,
-        false,
-        |s| {
-            s.get("source").map(String::as_str) == Some("image")
-                && s.get("rawScore").is_some_and(|v| !v.is_empty())
-        },
     );
     let page_score: f32 = still["rawScore"].parse().unwrap();
     let page_box = parse_box(&still["face"]).expect("a face in the still");
@@ -714,10 +733,7 @@ fn page_reports_bad_model_files_and_takes_a_visitors_model() {
         Duration::from_secs(300),
         &console,
         false,
-        |s| {
-            s.get("state").map(String::as_str) == Some("running")
-                && matches!(s.get("verdict").map(String::as_str), Some("live" | "spoof"))
-        },
+        shows_verdict,
     );
     assert_eq!(state["model"], "dropped.safetensors");
     assert_eq!(state["error"], "");
@@ -760,15 +776,7 @@ fn page_without_camera_permission_offers_files() {
     let (tab, requests, console) = open_tab(&browser);
     // The default backend choice: WebGPU on a hardware adapter, else the CPU with a notice.
     let url = format!("{}/?model={}", server.origin(), setup.deit_tiny.path);
-    tab.navigate_to(&url).unwrap();
-    wait_for(
-        &tab,
-        "the page",
-        Duration::from_secs(60),
-        &console,
-        true,
-        |s| s.contains_key("state"),
-    );
+    open_page(&tab, &url, &console);
     let software = tab
         .evaluate(
             "(async () => {
@@ -816,20 +824,12 @@ fn page_without_camera_permission_offers_files() {
     if software == Some(true) {
         assert!(notice.contains("software renderer"), "{notice}");
     }
-    let input = tab.find_element("#source-input").unwrap();
-    input
-        .set_input_files(&[setup.still.to_str().unwrap()])
-        .unwrap();
-    let still = wait_for(
+    let still = score_photo(
         &tab,
+        &setup.still,
         "the chosen photo's score",
         Duration::from_secs(120),
         &console,
-        false,
-        |s| {
-            s.get("source").map(String::as_str) == Some("image")
-                && s.get("rawScore").is_some_and(|v| !v.is_empty())
-        },
     );
     assert_eq!(still["state"], "running");
     assert_eq!(still["sourceName"], "astronaut.png");

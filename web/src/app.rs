@@ -625,22 +625,17 @@ impl App {
                 spawn_local(async move { app.start_camera().await });
             }
         });
-        let app = self.clone();
-        on(&ui.source_input, "change", move |_| {
-            if let Some(file) = app.ui.source_input.files().and_then(|f| f.get(0)) {
-                let app = app.clone();
-                spawn_local(async move { app.open_file(file).await });
-            }
-            app.ui.source_input.set_value("");
-        });
-        let app = self.clone();
-        on(&ui.model_input, "change", move |_| {
-            if let Some(file) = app.ui.model_input.files().and_then(|f| f.get(0)) {
-                let app = app.clone();
-                spawn_local(async move { app.open_file(file).await });
-            }
-            app.ui.model_input.set_value("");
-        });
+        // Both file inputs take any file: `open_file` tells models from photos and videos.
+        for input in [&ui.source_input, &ui.model_input] {
+            let (app, chooser) = (self.clone(), input.clone());
+            on(input, "change", move |_| {
+                if let Some(file) = chooser.files().and_then(|f| f.get(0)) {
+                    let app = app.clone();
+                    spawn_local(async move { app.open_file(file).await });
+                }
+                chooser.set_value("");
+            });
+        }
         let doc = document();
         let body = doc.body().expect("body");
         let target: web_sys::EventTarget = doc.clone().into();

@@ -392,17 +392,22 @@ pub fn assets() -> &'static Assets {
     &ASSETS
 }
 
-/// Encodes a frame as PNG.
-pub fn png_bytes(img: &RgbImage) -> Vec<u8> {
+/// Encodes a frame as PNG (`Fast`, the encoder's default, for the dataset's frames, `Best` for the
+/// committed contact sheet).
+pub fn png_bytes(img: &RgbImage, compression: image::codecs::png::CompressionType) -> Vec<u8> {
     let mut bytes = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut bytes)
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-        .expect("encoding to memory cannot fail");
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut bytes,
+        compression,
+        image::codecs::png::FilterType::Adaptive,
+    )
+    .write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .expect("encoding to memory cannot fail");
     bytes
 }
 
@@ -452,8 +457,11 @@ pub fn run(args: &SynthArgs) -> Result<SynthSummary> {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        std::fs::write(path, preview::png_best(&sheet))
-            .with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(
+            path,
+            png_bytes(&sheet, image::codecs::png::CompressionType::Best),
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
     }
     summary.seconds = start.elapsed().as_secs_f64();
     println!("{summary}");
@@ -569,7 +577,7 @@ fn write_dataset(
                         scene::render_video(&model, video, args.frames, &frames, args.size, assets);
                     let mut entries = Vec::new();
                     for (f, img) in images.iter().enumerate() {
-                        let bytes = png_bytes(img);
+                        let bytes = png_bytes(img, image::codecs::png::CompressionType::Fast);
                         let rel = format!("{rel_dir}/{f:03}.png");
                         std::fs::write(partial.join(&rel), &bytes)
                             .with_context(|| format!("writing {rel}"))?;

@@ -2,7 +2,7 @@
 //! replay, the middle frame of each identity's first video of that kind, the same frames
 //! the dataset holds. Labelled with a built-in 5x7 pixel font.
 
-use image::{ImageEncoder, Rgb, RgbImage};
+use image::{Rgb, RgbImage};
 use model_format::metadata::Interpolation;
 use model_format::preprocess::resize;
 use rayon::prelude::*;
@@ -69,24 +69,6 @@ pub fn contact_sheet(args: &SynthArgs, plan: &Plan) -> RgbImage {
         text(&mut sheet, 2, y, &kind.name().to_ascii_uppercase(), 1);
     }
     sheet
-}
-
-/// PNG at the strongest compression (the sheet is committed to the repository).
-pub fn png_best(img: &RgbImage) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    image::codecs::png::PngEncoder::new_with_quality(
-        &mut bytes,
-        image::codecs::png::CompressionType::Best,
-        image::codecs::png::FilterType::Adaptive,
-    )
-    .write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )
-    .expect("encoding to memory cannot fail");
-    bytes
 }
 
 /// 5x7 glyphs, one row of five bits per byte (most significant bit left).

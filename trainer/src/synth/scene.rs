@@ -91,6 +91,17 @@ impl Motion {
     pub fn at(&self, t: f32) -> [f32; 3] {
         std::array::from_fn(|i| self.base[i] + self.wiggle[i].at(t))
     }
+
+    /// The head's pose at time `t` seen through a lens of `focal`.
+    pub fn pose(&self, t: f32, focal: f32) -> Pose {
+        let [yaw, pitch, roll] = self.at(t);
+        Pose {
+            yaw,
+            pitch,
+            roll,
+            focal,
+        }
+    }
 }
 
 /// Blinks and gaze over a clip.
@@ -265,13 +276,7 @@ impl Live {
         jitter: &Jitter,
         n: usize,
     ) -> Plane<Rgb> {
-        let [yaw, pitch, roll] = self.motion.at(t);
-        let view = model.view(&Pose {
-            yaw,
-            pitch,
-            roll,
-            focal: shot.focal,
-        });
+        let view = model.view(&self.motion.pose(t, shot.focal));
         let light = shot.light_at(t);
         let eyes = self.eyes.at(t);
         Plane::from_fn(n, n, |x, y| {
@@ -334,13 +339,7 @@ impl Source {
         step: f32,
         rng: &mut Rng,
     ) -> Field<Rgb> {
-        let [yaw, pitch, roll] = self.motion.at(t);
-        let view = model.view(&Pose {
-            yaw,
-            pitch,
-            roll,
-            focal: self.focal,
-        });
+        let view = model.view(&self.motion.pose(t, self.focal));
         let eyes = self.eyes.at(t);
         let [x0, y0, x1, y1] = region;
         let mut field = Field::render(x0, y0, x1, y1, step, |x, y| {
