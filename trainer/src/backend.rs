@@ -144,10 +144,34 @@ fn cuda() -> Result<SelectedDevice> {
     bail!("this trainer was built without CUDA; rebuild with `--features cuda` (see README)")
 }
 
-/// The CUDA devices of `indices` for data-parallel training (an index may repeat: two
-/// replicas on one GPU exercise the same code path).
+/// The devices of `--devices INDICES` for data-parallel training on the backend of
+/// `selected`: CUDA devices by index, or the one CPU device (index 0). An index may
+/// repeat: two replicas on one device run the same code path as two devices do.
+pub fn replica_devices(selected: &SelectedDevice, indices: &[usize]) -> Result<Vec<Device>> {
+    match selected.backend {
+        "cuda" => cuda_devices(indices),
+        "cpu" => {
+            if let Some(bad) = indices.iter().find(|&&i| i != 0) {
+                bail!("--devices: the CPU backend has one device, 0 (got {bad})");
+            }
+            if indices.len() > 1 {
+                tracing::warn!(
+                    "--devices: {} replicas share the one CPU device: this runs the \
+                     data-parallel path (for testing), not faster",
+                    indices.len()
+                );
+            }
+            Ok(vec![selected.device.clone(); indices.len()])
+        }
+        other => bail!(
+            "--devices: data-parallel training runs on CUDA devices (or on the CPU's one \
+             device), not on {other}; use --backend cuda"
+        ),
+    }
+}
+
 #[cfg(feature = "cuda")]
-pub fn cuda_devices(indices: &[usize]) -> Result<Vec<Device>> {
+fn cuda_devices(indices: &[usize]) -> Result<Vec<Device>> {
     use burn::tensor::DeviceType;
     let count = Device::enumerate(DeviceType::Cuda).len();
     if let Some(bad) = indices.iter().find(|&&i| i >= count) {
@@ -157,8 +181,8 @@ pub fn cuda_devices(indices: &[usize]) -> Result<Vec<Device>> {
 }
 
 #[cfg(not(feature = "cuda"))]
-pub fn cuda_devices(_indices: &[usize]) -> Result<Vec<Device>> {
-    bail!("--devices needs CUDA: rebuild with `--features cuda` (see README)")
+fn cuda_devices(_indices: &[usize]) -> Result<Vec<Device>> {
+    bail!("--devices: this trainer was built without CUDA; rebuild with `--features cuda`")
 }
 
 #[cfg(feature = "wgpu")]

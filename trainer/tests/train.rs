@@ -377,3 +377,100 @@ fn bf16_mixed_precision_trains_the_teacher_and_distils_the_student() {
             .unwrap();
     assert_eq!(state["settings"]["recipe"]["precision"], "bf16", "{state}");
 }
+
+/// The largest absolute difference between two models' weights.
+fn max_weight_difference(a: &Path, b: &Path) -> f32 {
+    let (a, b) = (
+        ModelFile::read(a).unwrap().weights,
+        ModelFile::read(b).unwrap().weights,
+    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    a.values()
+        .zip(b.values())
+        .flat_map(|(x, y)| x.data.iter().zip(&y.data).map(|(p, q)| (p - q).abs()))
+        .fold(0.0, f32::max)
+}
+
+/// Per-epoch (total, base, logit, feature) losses of a run's log.
+fn epoch_losses(dir: &Path) -> Vec<[f64; 4]> {
+    std::fs::read_to_string(dir.join("log.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            ["loss", "base_loss", "logit_loss", "feature_loss"].map(|k| v[k].as_f64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn data_parallel_replicas_train_like_one_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    write_toy_dataset(&data, 5);
+    let data = data.to_str().unwrap();
+    let run = |command: &[&str], name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = command.to_vec();
+        args.extend(recipe(data, out.to_str().unwrap(), "2"));
+        args.extend(extra);
+        (ok(&args), out)
+    };
+    // The same losses and, after 12 AdamW steps, the same weights up to the rounding of
+    // the gradients' summation order.
+    let assert_alike = |one: &Path, several: &Path| {
+        let (a, b) = (epoch_losses(one), epoch_losses(several));
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+            assert!((x - y).abs() <= 1e-4 * x.abs().max(1e-3), "{a:?} vs {b:?}");
+        }
+        let difference = max_weight_difference(
+            &one.join("best.safetensors"),
+            &several.join("best.safetensors"),
+        );
+        // Measured: 6e-6 and 2e-9; one AdamW step moves a weight by up to the lr, 2e-3.
+        assert!(difference < 1e-4, "weights differ by {difference}");
+    };
+
+    // The teacher on two replicas of the CPU device: the sharded optimiser update.
+    let teacher = ["teacher", "--model", TEACHER];
+    let (_, single) = run(&teacher, "teacher-1", &[]);
+    let (stdout, pair) = run(&teacher, "teacher-2", &["--devices", "0,0"]);
+    assert!(
+        stdout.contains("data-parallel on 2 devices: 8 images"),
+        "{stdout}"
+    );
+    assert_alike(&single, &pair);
+
+    // The student on three replicas (shares 6, 6 and 4 of 16), each with its own copy of
+    // the teacher, and clipping, which sums the gradients on the main device first. The
+    // feature loss is left out: its head correlation matrix is a statistic of each
+    // replica's share, as in the reference's DDP, so it differs from one device's by
+    // design (the unit tests of `train::parallel` check it).
+    let teacher_file = single.join("best.safetensors");
+    let distill = [
+        "distill",
+        "--model",
+        STUDENT,
+        "--teacher-path",
+        teacher_file.to_str().unwrap(),
+        "--s-id",
+        "--t-id",
+        "--clip-grad",
+        "0.5",
+    ];
+    let (_, single) = run(&distill, "student-1", &[]);
+    let (stdout, triple) = run(&distill, "student-3", &["--devices", "0,0,0"]);
+    assert!(stdout.contains("data-parallel on 3 devices"), "{stdout}");
+    assert_alike(&single, &triple);
+    // The logit term did run on the replicas.
+    assert!(epoch_losses(&triple).iter().all(|l| l[2] > 0.0));
+
+    // One device on the CPU is index 0.
+    let bad = dir.path().join("bad");
+    let mut args = teacher.to_vec();
+    args.extend(recipe(data, bad.to_str().unwrap(), "1"));
+    args.extend(["--devices", "1"]);
+    let err = common::fails(&args);
+    assert!(err.contains("the CPU backend has one device, 0"), "{err}");
+}

@@ -139,9 +139,11 @@ pub struct RecipeArgs {
     #[command(flatten)]
     #[serde(skip)]
     pub backend: BackendArgs,
-    /// Data-parallel training on these CUDA devices (e.g. `0,1,2,3`): every step splits the
-    /// batch across them and sums their gradients through Burn's multi-device optimiser
-    /// step. --batch-size stays the global batch.
+    /// Data-parallel training on these devices of the backend (CUDA indices, e.g.
+    /// `0,1,2,3`; the CPU backend has device 0): every step splits the batch across them
+    /// and sums their gradients, through burn-train's multi-device workers (sharded
+    /// optimiser update; on the main device with --clip-grad). --batch-size stays the
+    /// global batch. An index may repeat (several replicas on one device).
     #[arg(long, value_delimiter = ',', value_name = "INDICES")]
     #[serde(skip)]
     pub devices: Vec<usize>,

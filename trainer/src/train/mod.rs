@@ -10,6 +10,7 @@ pub mod commands;
 pub mod ema;
 pub mod loader;
 pub mod optim;
+pub mod parallel;
 pub mod schedule;
 pub mod spec;
 
@@ -18,7 +19,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
-use burn::optim::{GradientsParams, MultiGradientsParams};
+use burn::optim::GradientsParams;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -27,6 +28,7 @@ use model_format::{Metadata, ModelFile, Preprocessing, StorageDtype, VitConfig};
 
 pub use args::{DistillArgs, RecipeArgs, TeacherArgs};
 use checkpoint::{EpochLog, TrainState};
+use parallel::Gradients;
 
 use crate::backend::SelectedDevice;
 use crate::cache::FrameCache;
@@ -94,17 +96,14 @@ struct LossSums {
 pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
     let recipe = run.recipe;
     recipe.validate()?;
-    // Data-parallel replicas (several --devices), else the selected device alone.
+    // Data-parallel replicas (--devices), else the selected device alone.
     let replicas = if recipe.devices.is_empty() {
         vec![selected.device.clone()]
     } else {
-        crate::backend::cuda_devices(&recipe.devices)?
+        crate::backend::replica_devices(selected, &recipe.devices)?
     };
     recipe.precision.check(selected)?;
     let compute = recipe.precision.compute_dtype();
-    if replicas.len() > 1 && recipe.clip_grad.is_some() {
-        bail!("--clip-grad is not supported with several --devices yet");
-    }
     let device = replicas[0].clone();
     let autodiff = device.clone().autodiff();
     device.seed(recipe.seed);
@@ -207,21 +206,19 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
         (optimizer, ema)
     };
 
-    let replica_objectives: Vec<Objective> = if replicas.len() > 1 {
-        replicas
-            .iter()
-            .map(|d| run.objective.on_device(d))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if replicas.len() > 1 {
+    let parallel = (replicas.len() > 1).then(|| {
         println!(
             "data-parallel on {} devices: {} images per device per step",
             replicas.len(),
             batch_size.div_ceil(replicas.len())
         );
-    }
+        parallel::DataParallel::new(
+            &replicas,
+            &run.objective,
+            compute,
+            recipe.clip_grad.is_some(),
+        )
+    });
 
     let best_path = output.join("best.safetensors");
     let mut metadata = Metadata::liveness(run.config.clone());
@@ -271,21 +268,16 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
             for batch in receiver {
                 let n = batch.len;
                 let size = preprocessing.input_size;
-                let (values, step) = if replicas.len() > 1 {
-                    let (values, grads) = parallel_grads(
-                        &model,
-                        &replica_objectives,
-                        &replicas,
-                        &batch,
-                        size,
-                        compute,
-                    )?;
-                    (values, Step::Multi(grads))
-                } else {
-                    let (inputs, targets) =
-                        batch_tensors(batch.images, batch.targets, size, &autodiff);
-                    let parts = loss(&model, &run.objective, inputs, targets, compute);
-                    (read_parts(&parts, 1.0)?, Step::Single(parts.total))
+                let (values, grads) = match &parallel {
+                    Some(parallel) => parallel.step(&model, &batch, size)?,
+                    None => {
+                        let (inputs, targets) =
+                            batch_tensors(batch.images, batch.targets, size, &autodiff);
+                        let parts = loss(&model, &run.objective, inputs, targets, compute);
+                        let values = read_parts(&parts, 1.0)?;
+                        let grads = GradientsParams::from_grads(parts.total.backward(), &model);
+                        (values, Gradients::Single(grads))
+                    }
                 };
                 if !values.iter().all(|v| v.is_finite()) {
                     bail!(
@@ -302,15 +294,14 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
                         state.epochs_done
                     );
                 }
-                model = match step {
-                    Step::Single(total) => {
-                        let mut grads = GradientsParams::from_grads(total.backward(), &model);
+                model = match grads {
+                    Gradients::Single(mut grads) => {
                         if let Some(max_norm) = recipe.clip_grad {
                             grads = optim::clip_global_norm(grads, &model, max_norm);
                         }
                         optimizer.step(lr, model.clone(), grads)
                     }
-                    Step::Multi(grads) => optimizer.step_multi(lr, model.clone(), grads),
+                    Gradients::Sharded(grads) => optimizer.step_multi(lr, model.clone(), grads),
                 };
                 if let Some(average) = ema.take() {
                     ema = Some(ema::update(
@@ -543,13 +534,6 @@ fn batch_tensors(
     )
 }
 
-/// How a step's gradients come: one backward pass, or one per replica.
-#[allow(clippy::large_enum_variant)] // one per step, moved once
-enum Step {
-    Single(Tensor<1>),
-    Multi(MultiGradientsParams),
-}
-
 /// The four loss parts (total, base, logit, feature) read back, times `weight`.
 fn read_parts(parts: &crate::distill::LossParts, weight: f32) -> Result<Vec<f32>> {
     let values = Tensor::cat(
@@ -565,65 +549,6 @@ fn read_parts(parts: &crate::distill::LossParts, weight: f32) -> Result<Vec<f32>
     .try_to_vec::<f32>()
     .map_err(|e| anyhow::anyhow!("reading the loss: {e:?}"))?;
     Ok(values.into_iter().map(|v| v * weight).collect())
-}
-
-/// Data parallelism: each replica takes a contiguous share of the batch on its device,
-/// computes its loss weighted by its share (so the summed gradients are those of the
-/// whole batch's mean loss) and its gradients, on its own thread. Burn's
-/// `ModuleOptimizer::step_multi` then sums them and updates the model.
-fn parallel_grads(
-    model: &Vit,
-    objectives: &[Objective],
-    replicas: &[Device],
-    batch: &loader::Batch,
-    size: usize,
-    compute: FloatDType,
-) -> Result<(Vec<f32>, MultiGradientsParams)> {
-    let n = batch.len;
-    let share = n.div_ceil(replicas.len());
-    let results: Vec<Result<(Vec<f32>, GradientsParams, Device)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = replicas
-            .iter()
-            .zip(objectives)
-            .enumerate()
-            .filter(|(r, _)| r * share < n)
-            .map(|(r, (device, objective))| {
-                let (start, end) = (r * share, ((r + 1) * share).min(n));
-                scope.spawn(move || {
-                    let autodiff = device.clone().autodiff();
-                    let replica = model.clone().fork(&autodiff);
-                    let rows = end - start;
-                    let (pixels, classes) = (3 * size * size, spec::NUM_CLASSES);
-                    let (inputs, targets) = batch_tensors(
-                        batch.images[start * pixels..end * pixels].to_vec(),
-                        batch.targets[start * classes..end * classes].to_vec(),
-                        size,
-                        &autodiff,
-                    );
-                    let weight = rows as f32 / n as f32;
-                    let parts = loss(&replica, objective, inputs, targets, compute);
-                    let values = read_parts(&parts, weight)?;
-                    let total = parts.total.mul_scalar(weight);
-                    let grads = GradientsParams::from_grads(total.backward(), &replica);
-                    Ok((values, grads, autodiff))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("replica thread panicked"))
-            .collect()
-    });
-    let mut values = vec![0.0f32; 4];
-    let mut grads = MultiGradientsParams::default();
-    for result in results {
-        let (parts, replica_grads, device) = result?;
-        for (v, p) in values.iter_mut().zip(parts) {
-            *v += p;
-        }
-        grads.grads.push((replica_grads, device));
-    }
-    Ok((values, grads))
 }
 
 /// `log.jsonl`: one line per epoch.
