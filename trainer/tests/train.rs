@@ -435,12 +435,25 @@ fn data_parallel_replicas_train_like_one_device() {
     // The teacher on two replicas of the CPU device: the sharded optimiser update.
     let teacher = ["teacher", "--model", TEACHER];
     let (_, single) = run(&teacher, "teacher-1", &[]);
-    let (stdout, pair) = run(&teacher, "teacher-2", &["--devices", "0,0"]);
+    // (DeiT's repeated augmentation, on by default with several devices, would change the
+    // batches.)
+    let no_ra = ["--repeated-aug", "off"];
+    let (stdout, pair) = run(
+        &teacher,
+        "teacher-2",
+        &["--devices", "0,0", no_ra[0], no_ra[1]],
+    );
     assert!(
         stdout.contains("data-parallel on 2 devices: 8 images"),
         "{stdout}"
     );
+    assert!(!stdout.contains("repeated augmentation"), "{stdout}");
     assert_alike(&single, &pair);
+    let (stdout, _) = run(&teacher, "teacher-2-ra", &["--devices", "0,0"]);
+    assert!(
+        stdout.contains("repeated augmentation: each frame 3x"),
+        "{stdout}"
+    );
 
     // The student on three replicas (shares 6, 6 and 4 of 16), each with its own copy of
     // the teacher, and clipping, which sums the gradients on the main device first. The
@@ -460,7 +473,11 @@ fn data_parallel_replicas_train_like_one_device() {
         "0.5",
     ];
     let (_, single) = run(&distill, "student-1", &[]);
-    let (stdout, triple) = run(&distill, "student-3", &["--devices", "0,0,0"]);
+    let (stdout, triple) = run(
+        &distill,
+        "student-3",
+        &["--devices", "0,0,0", no_ra[0], no_ra[1]],
+    );
     assert!(stdout.contains("data-parallel on 3 devices"), "{stdout}");
     assert_alike(&single, &triple);
     // The logit term did run on the replicas.

@@ -15,6 +15,26 @@ use crate::cli::BackendArgs;
 use crate::distill::DistillationType;
 use crate::randaugment::RandAugment;
 
+/// When DeiT's repeated-augmentation sampler is used (`--repeated-aug`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RepeatedAug {
+    /// With several --devices, as DeiT in distributed mode.
+    Auto,
+    On,
+    Off,
+}
+
+impl RepeatedAug {
+    pub fn enabled(self, replicas: usize) -> bool {
+        match self {
+            RepeatedAug::Auto => replicas > 1,
+            RepeatedAug::On => true,
+            RepeatedAug::Off => false,
+        }
+    }
+}
+
 /// The data, the DeiT recipe and the run's bookkeeping, shared by both commands.
 #[derive(Args, Debug, Clone, Serialize)]
 pub struct RecipeArgs {
@@ -90,6 +110,11 @@ pub struct RecipeArgs {
     /// Horizontal flip probability.
     #[arg(long, default_value_t = 0.5)]
     pub hflip: f64,
+    /// DeiT's repeated-augmentation sampler: each frame thrice per epoch, differently
+    /// augmented, its copies dealt to neighbouring replicas in the same step. `auto`: on
+    /// in data-parallel runs (several --devices), as DeiT uses it in distributed mode.
+    #[arg(long, value_enum, default_value_t = RepeatedAug::Auto, value_name = "WHEN")]
+    pub repeated_aug: RepeatedAug,
     /// Take the evaluation crop (shorter side to size / 0.875, centre) instead of the random
     /// resized crop.
     #[arg(long)]

@@ -206,6 +206,13 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
         (optimizer, ema)
     };
 
+    let repeated_aug = recipe.repeated_aug.enabled(replicas.len());
+    if repeated_aug {
+        println!(
+            "repeated augmentation: each frame {}x per epoch, differently augmented",
+            loader::REPEATS
+        );
+    }
     let parallel = (replicas.len() > 1).then(|| {
         println!(
             "data-parallel on {} devices: {} images per device per step",
@@ -263,6 +270,8 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
                     seed: recipe.seed,
                     epoch,
                     prefetch: recipe.prefetch,
+                    replicas: replicas.len(),
+                    repeated_aug,
                 },
             );
             for batch in receiver {

@@ -180,8 +180,7 @@ impl DataParallel {
         self.shared.devices.len()
     }
 
-    /// Splits `batch` into contiguous shares, one per replica (the last ones may be
-    /// smaller or absent), runs them and returns the batch's loss parts (total, base,
+    /// Splits `batch` into its replicas' shares ([`loader::shares`]), runs them and returns the batch's loss parts (total, base,
     /// logit, feature) and its gradients.
     pub fn step(
         &self,
@@ -190,21 +189,22 @@ impl DataParallel {
         size: usize,
     ) -> Result<(Vec<f32>, Gradients)> {
         let n = batch.len;
-        let share = n.div_ceil(self.replicas());
         let (pixels, classes) = (3 * size * size, super::spec::NUM_CLASSES);
-        let mut inputs: Vec<Box<dyn DataLoaderIterator<Shard>>> = (0..self.replicas())
-            .map(|replica| {
-                let (start, end) = ((replica * share).min(n), ((replica + 1) * share).min(n));
-                let shard = (start < end).then(|| Shard {
-                    replica,
-                    images: batch.images[start * pixels..end * pixels].to_vec(),
-                    targets: batch.targets[start * classes..end * classes].to_vec(),
-                    size,
-                    weight: (end - start) as f32 / n as f32,
-                });
-                Box::new(OneShard(shard)) as Box<dyn DataLoaderIterator<Shard>>
-            })
-            .collect();
+        let mut inputs: Vec<Box<dyn DataLoaderIterator<Shard>>> =
+            loader::shares(n, self.replicas())
+                .into_iter()
+                .enumerate()
+                .map(|(replica, rows)| {
+                    let shard = (!rows.is_empty()).then(|| Shard {
+                        replica,
+                        images: batch.images[rows.start * pixels..rows.end * pixels].to_vec(),
+                        targets: batch.targets[rows.start * classes..rows.end * classes].to_vec(),
+                        size,
+                        weight: rows.len() as f32 / n as f32,
+                    });
+                    Box::new(OneShard(shard)) as Box<dyn DataLoaderIterator<Shard>>
+                })
+                .collect();
         let replica = Replica {
             network: network.clone(),
             shared: self.shared.clone(),
