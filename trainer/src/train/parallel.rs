@@ -180,8 +180,8 @@ impl DataParallel {
         self.shared.devices.len()
     }
 
-    /// Splits `batch` into its replicas' shares ([`loader::shares`]), runs them and returns the batch's loss parts (total, base,
-    /// logit, feature) and its gradients.
+    /// Splits `batch` into its replicas' shares ([`loader::shares`]), runs them and
+    /// returns the batch's loss parts (total, base, logit, feature) and its gradients.
     pub fn step(
         &self,
         network: &Vit,
