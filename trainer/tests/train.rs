@@ -62,6 +62,14 @@ const EPOCHS: usize = 6;
 const TEACHER: &str = "custom:img=32,patch=8,dim=48,depth=3,heads=3";
 const STUDENT: &str = "custom:img=32,patch=8,dim=24,depth=3,heads=2";
 
+/// A temporary directory holding the toy dataset of `seed` in `data/`.
+fn toy_workspace(seed: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    write_toy_dataset(&data, seed);
+    (dir, data)
+}
+
 /// The recipe flags of these tiny runs: lr unscaled (the batch is tiny), and no mixing,
 /// cropping or erasing, which would need far more steps on a toy task than a test can take
 /// (augmentation has its own tests).
@@ -105,9 +113,7 @@ fn report(dir: &Path) -> serde_json::Value {
 
 #[test]
 fn teacher_distill_eval_export_infer_and_exact_resume() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    write_toy_dataset(&data, 1);
+    let (dir, data) = toy_workspace(1);
     let data = data.to_str().unwrap();
 
     // Teacher.
@@ -270,9 +276,7 @@ fn teacher_distill_eval_export_infer_and_exact_resume() {
 
 #[test]
 fn bad_layer_lists_and_missing_splits_are_clear_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    write_toy_dataset(&data, 2);
+    let (dir, data) = toy_workspace(2);
     let teacher = dir.path().join("t.safetensors");
     // Any classifier file will do as a teacher for argument checks.
     let config = trainer::train::spec::model_config(TEACHER, None).unwrap();
@@ -306,9 +310,7 @@ fn bad_layer_lists_and_missing_splits_are_clear_errors() {
 
 #[test]
 fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_last_checkpoint() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    write_toy_dataset(&data, 3);
+    let (dir, data) = toy_workspace(3);
     let out = dir.path().join("run");
     let (data, out_str) = (data.to_str().unwrap(), out.to_str().unwrap());
     // Epoch 1 is the warm-up at 1e-6; from epoch 2 an absurd peak lr blows the weights up.
@@ -331,9 +333,7 @@ fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_last_checkpoint() {
 
 #[test]
 fn bf16_mixed_precision_trains_the_teacher_and_distils_the_student() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    write_toy_dataset(&data, 4);
+    let (dir, data) = toy_workspace(4);
     let data = data.to_str().unwrap();
     let teacher_dir = dir.path().join("teacher");
     let epochs = EPOCHS.to_string();
@@ -405,9 +405,7 @@ fn epoch_losses(dir: &Path) -> Vec<[f64; 4]> {
 
 #[test]
 fn data_parallel_replicas_train_like_one_device() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    write_toy_dataset(&data, 5);
+    let (dir, data) = toy_workspace(5);
     let data = data.to_str().unwrap();
     let run = |command: &[&str], name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
