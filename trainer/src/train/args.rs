@@ -26,6 +26,10 @@ pub enum RepeatedAug {
 }
 
 impl RepeatedAug {
+    fn is_auto(&self) -> bool {
+        *self == RepeatedAug::Auto
+    }
+
     pub fn enabled(self, replicas: usize) -> bool {
         match self {
             RepeatedAug::Auto => replicas > 1,
@@ -114,6 +118,9 @@ pub struct RecipeArgs {
     /// augmented, its copies dealt to neighbouring replicas in the same step. `auto`: on
     /// in data-parallel runs (several --devices), as DeiT uses it in distributed mode.
     #[arg(long, value_enum, default_value_t = RepeatedAug::Auto, value_name = "WHEN")]
+    // Left out of the settings at its default, so that checkpoints written before the
+    // flag existed still resume.
+    #[serde(skip_serializing_if = "RepeatedAug::is_auto")]
     pub repeated_aug: RepeatedAug,
     /// Take the evaluation crop (shorter side to size / 0.875, centre) instead of the random
     /// resized crop.
