@@ -21,7 +21,9 @@ use crate::randaugment::RandAugment;
 pub enum RepeatedAug {
     /// With several --devices, as DeiT in distributed mode.
     Auto,
+    /// Also on one device (an image's copies then share a batch).
     On,
+    /// Never: every frame once per epoch.
     Off,
 }
 
