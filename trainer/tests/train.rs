@@ -447,10 +447,32 @@ fn data_parallel_replicas_train_like_one_device() {
     );
     assert!(!stdout.contains("repeated augmentation"), "{stdout}");
     assert_alike(&single, &pair);
-    let (stdout, _) = run(&teacher, "teacher-2-ra", &["--devices", "0,0"]);
+    let (stdout, straight) = run(&teacher, "teacher-2-ra", &["--devices", "0,0"]);
     assert!(
         stdout.contains("repeated augmentation: each frame 3x"),
         "{stdout}"
+    );
+    // A data-parallel run stopped and resumed has the same second epoch and weights.
+    let resumed = dir.path().join("teacher-2-ra-resumed");
+    let resumed_str = resumed.to_str().unwrap();
+    run(
+        &teacher,
+        "teacher-2-ra-resumed",
+        &["--devices", "0,0", "--stop-after", "1"],
+    );
+    let (stdout, _) = run(
+        &teacher,
+        "teacher-2-ra-resumed",
+        &["--devices", "0,0", "--resume", resumed_str],
+    );
+    assert!(stdout.contains("resuming"), "{stdout}");
+    assert_eq!(epoch_losses(&straight), epoch_losses(&resumed));
+    assert_eq!(
+        max_weight_difference(
+            &straight.join("best.safetensors"),
+            &resumed.join("best.safetensors")
+        ),
+        0.0
     );
 
     // The student on three replicas (shares 6, 6 and 4 of 16), each with its own copy of
