@@ -106,6 +106,13 @@ fn recipe<'a>(data: &'a str, out: &'a str, epochs: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// `trainer distill` of the tiny student against the teacher file `teacher`, then `rest`.
+fn distill_args<'a>(teacher: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["distill", "--model", STUDENT, "--teacher-path", teacher];
+    args.extend_from_slice(rest);
+    args
+}
+
 fn report(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("eval/report.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -138,19 +145,7 @@ fn teacher_distill_eval_export_infer_and_exact_resume() {
 
     // Student, distilled with the HaTFAS loss over two layer pairs.
     let distill = |out: &str, epochs: &str, extra: &[&str]| {
-        let mut args = vec![
-            "distill",
-            "--model",
-            STUDENT,
-            "--teacher-path",
-            teacher_path,
-            "--s-id",
-            "1",
-            "2",
-            "--t-id",
-            "1",
-            "2",
-        ];
+        let mut args = distill_args(teacher_path, &["--s-id", "1", "2", "--t-id", "1", "2"]);
         args.extend(recipe(data, out, epochs));
         args.extend_from_slice(extra);
         ok(&args)
@@ -260,14 +255,7 @@ fn teacher_distill_eval_export_infer_and_exact_resume() {
     assert_eq!(losses(&straight), losses(&resumed));
 
     // Resuming with other settings is refused.
-    let mut args = vec![
-        "distill",
-        "--model",
-        STUDENT,
-        "--teacher-path",
-        teacher_path,
-    ];
-    args.extend(["--s-id", "1", "2", "--t-id", "1", "2"]);
+    let mut args = distill_args(teacher_path, &["--s-id", "1", "2", "--t-id", "1", "2"]);
     args.extend(recipe(data, resumed_out, "5"));
     args.extend(["--resume", resumed_out]);
     let err = common::fails(&args);
@@ -291,9 +279,8 @@ fn bad_layer_lists_and_missing_splits_are_clear_errors() {
     let out = dir.path().join("out");
     let out = out.to_str().unwrap();
     let run = |extra: &[&str]| {
-        let mut args = vec!["distill", "--model", STUDENT, "--teacher-path", teacher];
+        let mut args = distill_args(teacher, extra);
         args.extend(recipe(data, out, "1"));
-        args.extend_from_slice(extra);
         common::fails(&args)
     };
     let err = run(&["--s-id", "1", "2", "--t-id", "1"]);
@@ -349,19 +336,10 @@ fn bf16_mixed_precision_trains_the_teacher_and_distils_the_student() {
     // finite and the settings record the precision (a resume cannot silently change it).
     let teacher_file = teacher_dir.join("best.safetensors");
     let student_dir = dir.path().join("student");
-    let mut args = vec![
-        "distill",
-        "--model",
-        STUDENT,
-        "--teacher-path",
+    let mut args = distill_args(
         teacher_file.to_str().unwrap(),
-        "--s-id",
-        "1",
-        "--t-id",
-        "2",
-        "--precision",
-        "bf16",
-    ];
+        &["--s-id", "1", "--t-id", "2", "--precision", "bf16"],
+    );
     args.extend(recipe(data, student_dir.to_str().unwrap(), "2"));
     ok(&args);
     let log = std::fs::read_to_string(student_dir.join("log.jsonl")).unwrap();
@@ -481,17 +459,10 @@ fn data_parallel_replicas_train_like_one_device() {
     // replica's share, as in the reference's DDP, so it differs from one device's by
     // design (the unit tests of `train::parallel` check it).
     let teacher_file = single.join("best.safetensors");
-    let distill = [
-        "distill",
-        "--model",
-        STUDENT,
-        "--teacher-path",
+    let distill = distill_args(
         teacher_file.to_str().unwrap(),
-        "--s-id",
-        "--t-id",
-        "--clip-grad",
-        "0.5",
-    ];
+        &["--s-id", "--t-id", "--clip-grad", "0.5"],
+    );
     let (_, single) = run(&distill, "student-1", &[]);
     let (stdout, triple) = run(
         &distill,

@@ -5,7 +5,7 @@
 //! settings are drawn per video from one distribution whatever the video shows, so that
 //! they carry no label.
 
-use image::{ImageEncoder, RgbImage};
+use image::RgbImage;
 use model_format::metadata::Interpolation;
 use model_format::preprocess::resize;
 
@@ -241,14 +241,10 @@ pub fn to_rgb8(src: &Plane<Rgb>) -> RgbImage {
 /// The frame as a JPEG of `quality` would decode (blocks, ringing, chroma subsampling).
 pub fn jpeg_round_trip(img: &RgbImage, quality: u8) -> RgbImage {
     let mut bytes = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality)
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-        .expect("encoding to memory cannot fail");
+    img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+        &mut bytes, quality,
+    ))
+    .expect("encoding to memory cannot fail");
     image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg)
         .expect("our own JPEG decodes")
         .to_rgb8()

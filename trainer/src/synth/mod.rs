@@ -34,7 +34,7 @@ use std::sync::LazyLock;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
-use image::{ImageEncoder, RgbImage};
+use image::RgbImage;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -396,17 +396,11 @@ pub fn assets() -> &'static Assets {
 /// committed contact sheet).
 pub fn png_bytes(img: &RgbImage, compression: image::codecs::png::CompressionType) -> Vec<u8> {
     let mut bytes = Vec::new();
-    image::codecs::png::PngEncoder::new_with_quality(
+    img.write_with_encoder(image::codecs::png::PngEncoder::new_with_quality(
         &mut bytes,
         compression,
         image::codecs::png::FilterType::Adaptive,
-    )
-    .write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )
+    ))
     .expect("encoding to memory cannot fail");
     bytes
 }
