@@ -31,6 +31,10 @@ run burn_cuda_bf16 "$trainer" bench --distill --backend cuda --precision bf16 --
 run burn_wgpu "$trainer" bench --distill --backend wgpu --batch "$batch" --iters "$steps" --warmup 3 --json
 run torch_f32 "$python" scripts/bench_distill_pytorch.py --device cuda --batch-size "$batch" --steps "$steps" --warmup 3 --json
 run torch_bf16 "$python" scripts/bench_distill_pytorch.py --device cuda --batch-size "$batch" --steps "$steps" --warmup 3 --amp bf16 --json
+# The class tokens as the HaTFAS reference code computes them (every block's attention on
+# the embeddings; the reference computes them for every block, Burn for the distilled ones).
+run burn_cuda_bf16_emb "$trainer" bench --distill --backend cuda --precision bf16 --feature-tokens embeddings --batch "$batch" --iters "$steps" --warmup 3 --json
+run torch_bf16_emb "$python" scripts/bench_distill_pytorch.py --device cuda --batch-size "$batch" --steps "$steps" --warmup 3 --amp bf16 --feature-tokens embeddings --json
 
 python3 - "$out" <<'PY'
 import json, os, sys
@@ -38,7 +42,8 @@ out = sys.argv[1]
 def load(name):
     p = os.path.join(out, name + ".json")
     return json.load(open(p)) if os.path.exists(p) else None
-rows = {n: load(n) for n in ["burn_cuda", "burn_cuda_bf16", "burn_wgpu", "torch_f32", "torch_bf16"]}
+rows = {n: load(n) for n in ["burn_cuda", "burn_cuda_bf16", "burn_wgpu", "torch_f32", "torch_bf16",
+                             "burn_cuda_bf16_emb", "torch_bf16_emb"]}
 ips = {n: (r["throughput_img_s"] if "throughput_img_s" in r else r["img_per_s"]) for n, r in rows.items() if r}
 for n, v in ips.items():
     print(f"{n:<14} {v:9.1f} img/s")
@@ -46,4 +51,7 @@ for b in ["burn_cuda", "burn_cuda_bf16", "burn_wgpu"]:
     for t in ["torch_f32", "torch_bf16"]:
         if b in ips and t in ips:
             print(f"ratio {b}/{t}: {ips[b] / ips[t]:.2f}x")
+if "burn_cuda_bf16_emb" in ips and "torch_bf16_emb" in ips:
+    print(f"ratio burn_cuda_bf16_emb/torch_bf16_emb (reference tokens): "
+          f"{ips['burn_cuda_bf16_emb'] / ips['torch_bf16_emb']:.2f}x")
 PY

@@ -17,7 +17,7 @@ HaTFAS `DistillationLoss`, see docs/METHOD.md "Distillation losses" and "Trainin
      projection and before LayerScale / drop-path / the residual addition;
   3. teacher forward (eval mode, under torch.no_grad()) with the same hooks;
   4. loss = (1 - alpha) * SoftTargetCrossEntropy(student, targets)
-          + alpha * soft KD (DeiT's normalisation, see `soft_kd`)
+          + alpha * soft KD (KL batchmean x tau^2, as the HaTFAS reference's losses.py)
           + beta * head-aware feature loss over the layer pairs (s_id[k], t_id[k]);
   5. loss.backward(); AdamW step (timm's create_optimizer_v2 as in DeiT: lr
      5e-4 * batch / 512, weight decay 0.05 except biases/norms/pos_embed/cls_token,
@@ -33,6 +33,13 @@ Timing: time.perf_counter around each step (on CUDA with torch.cuda.synchronize(
 the start and after the end, as DeiT's engine also synchronises once per step). Warm-up
 steps are excluded. The reported statistic is the MEDIAN step time over the timed steps:
 ms_per_step = median, img_per_s = batch_size * 1000 / ms_per_step (mean_ms is given too).
+
+--feature-tokens embeddings: the class tokens as the HaTFAS reference code computes them
+(its customized_forward.py): the images are embedded once, every block's attention
+(with its norm1) is applied to those embeddings for row 0, and the blocks then run on the
+embeddings for the logits. This costs one extra attention sub-layer per block, for all
+blocks of both models, as in the reference. `trainer bench --distill --feature-tokens
+embeddings` computes the same loss, but only for the distilled blocks.
 
 --amp bf16 (or bare --amp): torch.autocast bfloat16 around forwards + loss, no scaler.
 --amp fp16: float16 autocast + torch.amp.GradScaler, which is what DeiT's `--amp` really
@@ -83,6 +90,10 @@ def main() -> None:
     ap.add_argument("--drop-path", type=float, default=0.0,
                     help="student drop_path_rate (DeiT's main.py uses 0.1; default 0 = "
                          "plain create_model)")
+    ap.add_argument("--feature-tokens", choices=["block-input", "embeddings"],
+                    default="block-input",
+                    help="block-input: hooks on each block's attention (docs/METHOD.md); "
+                         "embeddings: the HaTFAS reference code's forward (see above)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print one JSON line")
     args = ap.parse_args()
@@ -137,10 +148,32 @@ def main() -> None:
             store.append(output[:, 0])
         return hook
 
-    for blk in student.blocks:
-        blk.attn.register_forward_hook(make_hook(s_tokens))
-    for blk in teacher.blocks:
-        blk.attn.register_forward_hook(make_hook(t_tokens))
+    def reference_forward(model, x, store: list):
+        # The HaTFAS reference's forward (our code): every block's attention on the
+        # embeddings x0 (the loop never updates x0), then the blocks on x0 for the logits.
+        x0 = model.norm_pre(model.patch_drop(model._pos_embed(model.patch_embed(x))))
+        for blk in model.blocks:
+            store.append(blk.attn(blk.norm1(x0))[:, 0])
+        return model.forward_head(model.norm(model.blocks(x0)))
+
+    if args.feature_tokens == "block-input":
+        for blk in student.blocks:
+            blk.attn.register_forward_hook(make_hook(s_tokens))
+        for blk in teacher.blocks:
+            blk.attn.register_forward_hook(make_hook(t_tokens))
+        run_student, run_teacher = student, teacher
+    else:
+        def run_student(x):
+            return reference_forward(student, x, s_tokens)
+
+        def run_teacher(x):
+            return reference_forward(teacher, x, t_tokens)
+
+        with torch.no_grad():  # the rewritten forward keeps timm's logits
+            probe = torch.randn(2, 3, args.img_size, args.img_size, device=dev)
+            if not torch.allclose(run_teacher(probe), teacher(probe), atol=1e-4):
+                raise RuntimeError("the reference forward changed the teacher's logits")
+            t_tokens.clear()
     fused = [getattr(b.attn, "fused_attn", None) for b in (student.blocks[0], teacher.blocks[0])]
 
     # DeiT: lr = 5e-4 * batch_size * world_size / 512; timm optimizer with weight-decay
@@ -149,7 +182,7 @@ def main() -> None:
     optimizer = create_optimizer_v2(student, opt="adamw", lr=lr, weight_decay=0.05, eps=1e-8)
     scaler = torch.amp.GradScaler("cuda") if args.amp == "fp16" else None
 
-    fwd_student = torch.compile(student) if args.compile else student
+    fwd_student = torch.compile(run_student) if args.compile else run_student
 
     # Pre-generated data on the device, cycled (at most 4 distinct batches).
     n_pool = min(4, args.warmup + args.steps)
@@ -175,12 +208,10 @@ def main() -> None:
         return torch.sum(-target * F.log_softmax(logits, dim=-1), dim=-1).mean()
 
     def soft_kd(s, t):
-        # DeiT losses.py, DistillationLoss 'soft': reduction='sum' then / s.numel(), i.e.
-        # divided by batch x classes. docs/METHOD.md states KL "batchmean" (/ batch only),
-        # which is exactly n_classes (= 2) times this. Same cost either way; the
-        # benchmark mirrors DeiT's code.
+        # The HaTFAS reference's losses.py (and docs/METHOD.md): KL "batchmean" x tau^2.
+        # (DeiT's own losses.py divides by batch x classes instead; the cost is the same.)
         return F.kl_div(F.log_softmax(s / tau, dim=1), F.log_softmax(t / tau, dim=1),
-                        reduction="sum", log_target=True) * (tau * tau) / s.numel()
+                        reduction="batchmean", log_target=True) * (tau * tau)
 
     def feature_loss(st, tt):
         total = 0.0
@@ -210,7 +241,7 @@ def main() -> None:
             out = fwd_student(x)
             base = soft_target_ce(out, target)
             with torch.no_grad():
-                t_out = teacher(x)
+                t_out = run_teacher(x)
             loss = (1.0 - alpha) * base + alpha * soft_kd(out, t_out) \
                 + beta * feature_loss(s_tokens, t_tokens)
         if scaler is not None:
@@ -229,7 +260,8 @@ def main() -> None:
 
     log(f"student {args.student} ({sum(p.numel() for p in student.parameters())/1e6:.2f}M, "
         f"{len(student.blocks)} blocks), teacher {args.teacher} "
-        f"({sum(p.numel() for p in teacher.parameters())/1e6:.2f}M), fused_attn "
+        f"({sum(p.numel() for p in teacher.parameters())/1e6:.2f}M), feature tokens "
+        f"{args.feature_tokens}, fused_attn "
         f"student/teacher = {fused[0]}/{fused[1]}, lr {lr:.3g}, device {dev}, amp {args.amp}")
 
     loss = None
@@ -273,6 +305,7 @@ def main() -> None:
         "ms_per_step": round(median, 3),
         "mean_ms": round(statistics.fmean(times_ms), 3),
         "amp": args.amp,
+        "feature_tokens": args.feature_tokens,
         "compile": args.compile,
         "threads": torch.get_num_threads(),
         "loss": round(final_loss, 6),

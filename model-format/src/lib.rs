@@ -22,3 +22,4 @@ pub use metadata::{
     CLASSES, FORMAT_VERSION, Interpolation, Metadata, Preprocessing, Provenance, StorageDtype,
 };
 pub use mtcnn::{MtcnnConfig, MtcnnNets};
+pub use vit::{TokenInput, TokenRequest};

@@ -2,9 +2,11 @@
 //! (class token, learned position embeddings, pre-norm blocks, fused-qkv attention,
 //! exact GELU, final LayerNorm, linear head on the class token).
 //!
-//! The forward pass can also return, from the same pass, every block's *attention class
-//! token*: row 0 of `Attn(LayerNorm1(x))` after the output projection and before the
-//! residual addition (the feature HaTFAS distils).
+//! The forward pass can also return, from the same pass, blocks' *attention class
+//! tokens*: row 0 of `Attn(LayerNorm1(x))` after the output projection and before the
+//! residual addition (the feature HaTFAS distils). `x` is either the block's own input
+//! ([`TokenInput::BlockInput`], docs/METHOD.md) or, for every block, the embeddings
+//! ([`TokenInput::Embeddings`], what the HaTFAS reference code computes).
 //!
 //! Mixed precision: with a `compute` dtype other than f32 ([`Vit::forward_mixed`]), every
 //! matrix product (the linear layers and both attention products) takes its inputs cast
@@ -23,13 +25,38 @@ use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 use crate::config::VitConfig;
 use crate::file::{WeightTensor, Weights};
 
-/// Logits and, when asked for, the attention class token of every block.
+/// Logits and, when asked for, attention class tokens.
 #[derive(Debug, Clone)]
 pub struct VitOutput {
     /// `[batch, num_classes]`
     pub logits: Tensor<2>,
-    /// One `[batch, embed_dim]` tensor per block, in block order (empty unless requested).
+    /// One `[batch, embed_dim]` tensor per requested block, in the order requested (empty
+    /// unless requested).
     pub class_tokens: Vec<Tensor<2>>,
+}
+
+/// What a block's attention class token is computed from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TokenInput {
+    /// Block i's attention on block i's own input: the token of the forward pass itself
+    /// (docs/METHOD.md).
+    #[default]
+    BlockInput,
+    /// Block i's attention (with its `norm1`) applied to the embeddings (class token,
+    /// patches and position embedding: the first block's input), for every block i. This
+    /// is what the HaTFAS reference code distils: its `customized_forward.py` loops over
+    /// the blocks calling `blk.attn(blk.norm1(x))` without ever updating `x`, then runs the
+    /// blocks for the logits. Only the class-token row is computed here (query row 0),
+    /// which gives the same values at about half the cost of a full attention sub-layer.
+    Embeddings,
+}
+
+/// Which attention class tokens a forward pass also returns.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenRequest<'a> {
+    /// Block indices (0-based), in the order the tokens are returned; may repeat.
+    pub blocks: &'a [usize],
+    pub input: TokenInput,
 }
 
 /// Multi-head self-attention with one fused `qkv` projection (timm's layout).
@@ -65,6 +92,48 @@ impl Attention {
         let context = matmul(softmax(scores, 3), v, compute);
         let context = context.swap_dims(1, 2).reshape([batch, tokens, dim]);
         linear(&self.proj, context, compute)
+    }
+
+    /// Row 0 of [`Attention::forward`]: `[batch, tokens, dim]` -> `[batch, dim]`, with the
+    /// query of the class token only (keys and values of every token).
+    pub fn class_token(&self, x: Tensor<3>, compute: FloatDType) -> Tensor<2> {
+        let [batch, tokens, dim] = x.dims();
+        let (heads, head_dim) = (self.num_heads, dim / self.num_heads);
+        // The fused [q | k | v] projection, split by output columns.
+        let weight = self.qkv.weight.val();
+        let bias = self.qkv.bias.as_ref().map(|b| b.val());
+        let project = |x: Tensor<3>, columns: std::ops::Range<usize>| {
+            let w = weight.clone().narrow(1, columns.start, columns.len());
+            let y = matmul(x, w.unsqueeze(), compute);
+            match &bias {
+                Some(b) => {
+                    y + b
+                        .clone()
+                        .narrow(0, columns.start, columns.len())
+                        .unsqueeze()
+                }
+                None => y,
+            }
+        };
+        let q = project(x.clone().narrow(1, 0, 1), 0..dim) // [B, 1, D]
+            .reshape([batch, 1, heads, head_dim])
+            .swap_dims(1, 2); // [B, H, 1, hd]
+        let kv = project(x, dim..3 * dim)
+            .reshape([batch, tokens, 2, heads, head_dim])
+            .permute([2, 0, 3, 1, 4]); // [2, B, H, N, hd]
+        let [k, v] = [0, 1].map(|i| {
+            kv.clone()
+                .narrow(0, i, 1)
+                .reshape([batch, heads, tokens, head_dim])
+        });
+        let scores = matmul(
+            q.mul_scalar((head_dim as f64).powf(-0.5)),
+            k.swap_dims(2, 3),
+            compute,
+        );
+        let context = matmul(softmax(scores, 3), v, compute) // [B, H, 1, hd]
+            .reshape([batch, 1, dim]);
+        linear(&self.proj, context, compute).reshape([batch, dim])
     }
 }
 
@@ -289,33 +358,61 @@ impl Vit {
             .collect()
     }
 
-    /// `[batch, 3, H, W]` normalised images -> logits (and class tokens when
-    /// `with_class_tokens`).
+    /// `[batch, 3, H, W]` normalised images -> logits (and, when `with_class_tokens`, every
+    /// block's attention class token on its own input, in block order).
     pub fn forward(&self, images: Tensor<4>, with_class_tokens: bool) -> VitOutput {
-        self.forward_mixed(images, with_class_tokens, FloatDType::F32)
+        let every_block: Vec<usize> = (0..self.blocks.len()).collect();
+        let request = with_class_tokens.then_some(TokenRequest {
+            blocks: &every_block,
+            input: TokenInput::BlockInput,
+        });
+        self.forward_mixed(images, request, FloatDType::F32)
     }
 
-    /// [`Vit::forward`] with the matrix products in `compute` (mixed precision, see the
-    /// module docs); `FloatDType::F32` is the plain forward.
+    /// Logits and the requested class tokens, with the matrix products in `compute` (mixed
+    /// precision, see the module docs; `FloatDType::F32` is the plain forward).
+    ///
+    /// # Panics
+    /// If a requested block index is not below the depth.
     pub fn forward_mixed(
         &self,
         images: Tensor<4>,
-        with_class_tokens: bool,
+        tokens: Option<TokenRequest>,
         compute: FloatDType,
     ) -> VitOutput {
+        let requested = tokens.map_or(&[][..], |r| r.blocks);
+        if let Some(&bad) = requested.iter().find(|&&b| b >= self.blocks.len()) {
+            panic!(
+                "class token of block {bad} requested; the model has {} blocks",
+                self.blocks.len()
+            );
+        }
         let mut x = self.embed(images);
-        let mut class_tokens = Vec::new();
-        for block in &self.blocks {
+        let mut by_block: Vec<Option<Tensor<2>>> = vec![None; self.blocks.len()];
+        if tokens.is_some_and(|r| r.input == TokenInput::Embeddings) {
+            for &b in requested {
+                let block = &self.blocks[b];
+                by_block[b] = Some(
+                    block
+                        .attn
+                        .class_token(block.norm1.forward(x.clone()), compute),
+                );
+            }
+        }
+        for (b, block) in self.blocks.iter().enumerate() {
             let (out, attn_out) = block.forward(x, compute);
-            if with_class_tokens {
-                class_tokens.push(class_token(attn_out));
+            if by_block[b].is_none() && requested.contains(&b) {
+                by_block[b] = Some(class_token(attn_out));
             }
             x = out;
         }
         let logits = linear(&self.head, class_token(self.norm.forward(x)), compute);
         VitOutput {
             logits,
-            class_tokens,
+            class_tokens: requested
+                .iter()
+                .map(|&b| by_block[b].clone().expect("computed above"))
+                .collect(),
         }
     }
 
@@ -324,8 +421,9 @@ impl Vit {
         self.forward(images, false).logits
     }
 
-    /// Patch embedding, class token and position embedding: `[B, tokens, D]`.
-    fn embed(&self, images: Tensor<4>) -> Tensor<3> {
+    /// Patch embedding, class token and position embedding: `[B, tokens, D]` (the first
+    /// block's input).
+    pub fn embed(&self, images: Tensor<4>) -> Tensor<3> {
         let patches = self.patch_embed.forward(images); // [B, D, g, g]
         let [batch, dim, gh, gw] = patches.dims();
         let patches = patches.reshape([batch, dim, gh * gw]).swap_dims(1, 2);
@@ -379,8 +477,14 @@ mod tests {
     use burn::optim::GradientsParams;
     use burn::tensor::{DType, Distribution, FloatDType, Tensor};
 
-    use super::Vit;
+    use super::{TokenInput, TokenRequest, Vit};
     use crate::config::VitConfig;
+
+    /// Every block's token on its own input.
+    const ALL_BLOCKS: TokenRequest = TokenRequest {
+        blocks: &[0, 1],
+        input: TokenInput::BlockInput,
+    };
 
     fn max_abs(t: Tensor<2>) -> f32 {
         t.abs().max().into_scalar::<f32>()
@@ -414,12 +518,12 @@ mod tests {
     fn mixed_precision_forward_stays_close_to_f32_but_is_not_f32() {
         let (vit, images) = model_and_images();
         let exact = vit.forward(images.clone(), true);
-        let plain = vit.forward_mixed(images.clone(), true, FloatDType::F32);
+        let plain = vit.forward_mixed(images.clone(), Some(ALL_BLOCKS), FloatDType::F32);
         assert_eq!(relative_error(&exact.logits, &plain.logits), 0.0);
         // bf16 keeps 8 significant bits, f16 11: the errors must show that the products
         // really ran in reduced precision, and stay small.
         for (dtype, bound) in [(FloatDType::BF16, 5e-2), (FloatDType::F16, 1e-2)] {
-            let mixed = vit.forward_mixed(images.clone(), true, dtype);
+            let mixed = vit.forward_mixed(images.clone(), Some(ALL_BLOCKS), dtype);
             assert_eq!(mixed.logits.dtype(), DType::F32);
             let error = relative_error(&exact.logits, &mixed.logits);
             assert!(
@@ -445,7 +549,7 @@ mod tests {
     fn mixed_precision_gradients_reach_the_f32_parameters() {
         let (vit, images) = model_and_images();
         let grads_of = |dtype: FloatDType| {
-            let out = vit.forward_mixed(images.clone(), true, dtype);
+            let out = vit.forward_mixed(images.clone(), Some(ALL_BLOCKS), dtype);
             let loss = out.logits.powf_scalar(2.0).sum() + out.class_tokens[1].clone().sum();
             GradientsParams::from_grads(loss.backward(), &vit)
         };
@@ -480,5 +584,42 @@ mod tests {
                 "{name}: norm ratio {norm_ratio}"
             );
         }
+    }
+
+    /// The class-token-only attention (query row 0) equals row 0 of the full attention,
+    /// and the `Embeddings` tokens are each block's attention on the embeddings, in the
+    /// order requested, while the logits stay those of the plain forward.
+    #[test]
+    fn embedding_tokens_are_each_blocks_attention_on_the_embeddings() {
+        let (vit, images) = model_and_images();
+        let blocks = [1, 0, 1];
+        let out = vit.forward_mixed(
+            images.clone(),
+            Some(TokenRequest {
+                blocks: &blocks,
+                input: TokenInput::Embeddings,
+            }),
+            FloatDType::F32,
+        );
+        let plain = vit.forward(images.clone(), true);
+        assert_eq!(relative_error(&plain.logits, &out.logits), 0.0);
+        let embeddings = vit.embed(images);
+        assert_eq!(out.class_tokens.len(), blocks.len());
+        for (&b, token) in blocks.iter().zip(&out.class_tokens) {
+            let block = &vit.blocks[b];
+            let full = block
+                .attn
+                .forward(block.norm1.forward(embeddings.clone()), FloatDType::F32);
+            let [batch, _, dim] = full.dims();
+            let row0 = full.narrow(1, 0, 1).reshape([batch, dim]);
+            let error = relative_error(&row0, token);
+            assert!(error < 1e-6, "block {b}: {error}");
+        }
+        // Block 1's input is not the embeddings: its own-input token differs.
+        let error = relative_error(&plain.class_tokens[1], &out.class_tokens[0]);
+        assert!(error > 1e-2, "block 1 tokens should differ, {error}");
+        // Block 0's input is the embeddings: both definitions agree.
+        let error = relative_error(&plain.class_tokens[0], &out.class_tokens[1]);
+        assert!(error < 1e-6, "block 0: {error}");
     }
 }

@@ -83,3 +83,41 @@ fn importing_into_the_wrong_preset_is_a_clear_error() {
     assert!(message.contains("blocks.0.attn.qkv.weight"), "{message}");
     assert!(message.contains("[576, 192]"), "{message}");
 }
+
+/// The tokens the HaTFAS reference code distils (every block's attention on the
+/// embeddings, `scripts/make_reference_token_fixtures.py`), requested out of order.
+#[test]
+fn embedding_class_tokens_match_the_reference_codes_loop() {
+    use model_format::{TokenInput, TokenRequest};
+    let device = Device::flex();
+    let config = VitConfig::custom(32, 8, 48, 4, 3, 2);
+    let file = trainer::import::import_as(&fixture("timm_tiny/checkpoint.pth"), config).unwrap();
+    let (config, _) = file.metadata.classifier().unwrap();
+    let vit = Vit::from_weights(config, &file.weights, &device);
+    let (input_shape, input) = reference_tensor("timm_tiny/expected.safetensors", "input");
+    let images = Tensor::<4>::from_data(TensorData::new(input, input_shape), &device);
+    let blocks = [3, 1, 2, 0];
+    let output = vit.forward_mixed(
+        images,
+        Some(TokenRequest {
+            blocks: &blocks,
+            input: TokenInput::Embeddings,
+        }),
+        burn::tensor::FloatDType::F32,
+    );
+    let expected = "timm_tiny/embedding_tokens.safetensors";
+    let (_, want_logits) = reference_tensor(expected, "logits");
+    let logits = output.logits.into_data().try_into_vec::<f32>().unwrap();
+    assert!(max_abs_diff(&logits, &want_logits) <= TOLERANCE);
+    let (shape, want) = reference_tensor(expected, "embedding_class_tokens");
+    let per_block = shape[1] * shape[2];
+    for (&b, token) in blocks.iter().zip(output.class_tokens) {
+        let got = token.into_data().try_into_vec::<f32>().unwrap();
+        let diff = max_abs_diff(&got, &want[b * per_block..(b + 1) * per_block]);
+        assert!(
+            diff <= TOLERANCE,
+            "block {b}: embedding token differs by {diff}"
+        );
+        eprintln!("block {b}: embedding class token within {diff:.1e}");
+    }
+}

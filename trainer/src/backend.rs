@@ -170,10 +170,31 @@ pub fn replica_devices(selected: &SelectedDevice, indices: &[usize]) -> Result<V
     }
 }
 
+/// Every device of the backend of `selected` (`--distributed`): all CUDA devices, else
+/// the selected device alone.
+pub fn all_devices(selected: &SelectedDevice) -> Result<Vec<Device>> {
+    match selected.backend {
+        "cuda" => {
+            let count = cuda_device_count();
+            cuda_devices(&(0..count).collect::<Vec<_>>())
+        }
+        _ => Ok(vec![selected.device.clone()]),
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device_count() -> usize {
+    Device::enumerate(burn::tensor::DeviceType::Cuda).len()
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device_count() -> usize {
+    0
+}
+
 #[cfg(feature = "cuda")]
 fn cuda_devices(indices: &[usize]) -> Result<Vec<Device>> {
-    use burn::tensor::DeviceType;
-    let count = Device::enumerate(DeviceType::Cuda).len();
+    let count = cuda_device_count();
     if let Some(bad) = indices.iter().find(|&&i| i >= count) {
         bail!("--devices: CUDA device {bad} does not exist ({count} found)");
     }

@@ -60,7 +60,7 @@ pub fn random_batch(batch: usize, image_size: usize, device: &Device) -> Tensor<
 
 /// One forward pass of `vit`, its logits read back so queued GPU work is included.
 pub fn classify(vit: &Vit, input: &Tensor<4>, compute: FloatDType) -> Result<()> {
-    crate::model::read_logits(vit.forward_mixed(input.clone(), false, compute).logits).map(|_| ())
+    crate::model::read_logits(vit.forward_mixed(input.clone(), None, compute).logits).map(|_| ())
 }
 
 /// One HaTFAS distillation step, as the training loop runs it: frozen teacher forward
@@ -84,6 +84,7 @@ impl DistillStep {
         teacher: &model_format::VitConfig,
         batch: usize,
         compute: FloatDType,
+        tokens: crate::distill::TokenInput,
         device: &Device,
     ) -> Result<Self> {
         use crate::distill::{DistillationType, HatfasLoss};
@@ -93,7 +94,8 @@ impl DistillStep {
             .filter(|&i| i < student.depth.min(teacher.depth))
             .collect();
         let loss = HatfasLoss::new(DistillationType::Soft, 0.7, 1.0, 3.0, ids.clone(), ids)
-            .map_err(anyhow::Error::msg)?;
+            .map_err(anyhow::Error::msg)?
+            .with_token_input(tokens);
         let student_vit = Vit::new(student, &autodiff);
         let optimizer = crate::train::optim::adamw_with(0.05, 1e-8, &student_vit);
         // Soft targets as mixup makes them: each row sums to one.

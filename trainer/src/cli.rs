@@ -254,6 +254,9 @@ pub struct BenchArgs {
     /// Precision of the ViT's matrix products (as `teacher`/`distill --precision`).
     #[arg(long, value_enum, default_value_t = crate::backend::Precision::F32)]
     pub precision: crate::backend::Precision,
+    /// The class tokens of --distill's feature loss (as `distill --feature-tokens`).
+    #[arg(long, value_enum, default_value_t = crate::distill::FeatureTokens::BlockInput, value_name = "FROM")]
+    pub feature_tokens: crate::distill::FeatureTokens,
     #[command(flatten)]
     pub backend: BackendArgs,
 }
@@ -578,6 +581,7 @@ fn bench_command(args: BenchArgs) -> Result<()> {
             &spec(&args.teacher_model)?,
             args.batch,
             compute,
+            args.feature_tokens.input(),
             device,
         )?;
         (
@@ -636,7 +640,11 @@ fn bench_command(args: BenchArgs) -> Result<()> {
         implementation: "burn".into(),
         backend: selected.description.clone(),
         model: if args.distill {
-            format!("distill {} <- {}", args.model, args.teacher_model)
+            let tokens = match args.feature_tokens {
+                crate::distill::FeatureTokens::BlockInput => "",
+                crate::distill::FeatureTokens::Embeddings => " (embedding tokens)",
+            };
+            format!("distill {} <- {}{tokens}", args.model, args.teacher_model)
         } else {
             args.model.clone()
         },

@@ -10,6 +10,7 @@
 use burn::tensor::Tensor;
 use burn::tensor::activation::log_softmax;
 use clap::ValueEnum;
+pub use model_format::{TokenInput, TokenRequest};
 
 /// `eps` of `torch.nn.functional.normalize`: rows are divided by `max(||x||, eps)`.
 const NORMALIZE_EPS: f64 = 1e-12;
@@ -24,6 +25,27 @@ pub enum DistillationType {
     Soft,
     /// Cross-entropy against the teacher's argmax.
     Hard,
+}
+
+/// Which class tokens the head-aware feature loss compares (`--feature-tokens`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum FeatureTokens {
+    /// Block i's attention on block i's own input (docs/METHOD.md).
+    #[default]
+    BlockInput,
+    /// Every block's attention on the embeddings (the first block's input), as the HaTFAS
+    /// reference code computes them (its loop over the blocks never carries x forward).
+    #[value(alias = "reference")]
+    Embeddings,
+}
+
+impl FeatureTokens {
+    pub fn input(self) -> TokenInput {
+        match self {
+            FeatureTokens::BlockInput => TokenInput::BlockInput,
+            FeatureTokens::Embeddings => TokenInput::Embeddings,
+        }
+    }
 }
 
 /// Soft distillation: `KL(softmax(t / tau) || softmax(s / tau))`, summed over the classes,
@@ -121,15 +143,30 @@ pub fn head_aware_feature_loss(
     if let Err(e) = validate_layers(s_ids, t_ids, student_tokens.len(), teacher_tokens.len()) {
         panic!("head_aware_feature_loss: {e}");
     }
-    let total = s_ids
+    let pick = |tokens: &[Tensor<2>], ids: &[usize]| -> Vec<Tensor<2>> {
+        ids.iter().map(|&i| tokens[i].clone()).collect()
+    };
+    paired_feature_loss(&pick(student_tokens, s_ids), &pick(teacher_tokens, t_ids))
+}
+
+/// [`head_aware_feature_loss`] of tokens already paired: pair k is
+/// `(student_tokens[k], teacher_tokens[k])`.
+///
+/// # Panics
+/// If the lists are empty or differ in length.
+fn paired_feature_loss(student_tokens: &[Tensor<2>], teacher_tokens: &[Tensor<2>]) -> Tensor<1> {
+    assert_eq!(
+        student_tokens.len(),
+        teacher_tokens.len(),
+        "one teacher token per student token"
+    );
+    let total = student_tokens
         .iter()
-        .zip(t_ids)
-        .map(|(&si, &ti)| {
-            head_aware_pair_loss(student_tokens[si].clone(), teacher_tokens[ti].clone())
-        })
+        .zip(teacher_tokens)
+        .map(|(s, t)| head_aware_pair_loss(s.clone(), t.clone()))
         .reduce(|a, b| a + b)
         .expect("at least one pair");
-    total.div_scalar(s_ids.len() as f64)
+    total.div_scalar(student_tokens.len() as f64)
 }
 
 /// Checks a feature-distillation layer pairing: non-empty, equal lengths, every student id
@@ -187,6 +224,7 @@ pub struct HatfasLoss {
     tau: f64,
     s_ids: Vec<usize>,
     t_ids: Vec<usize>,
+    tokens: TokenInput,
 }
 
 impl HatfasLoss {
@@ -225,6 +263,31 @@ impl HatfasLoss {
             tau,
             s_ids,
             t_ids,
+            tokens: TokenInput::BlockInput,
+        })
+    }
+
+    /// What the distilled class tokens are computed from (default: each block's input).
+    pub fn with_token_input(mut self, tokens: TokenInput) -> Self {
+        self.tokens = tokens;
+        self
+    }
+
+    /// The student's class tokens the feature loss needs, in pair order (`None` without
+    /// layer pairs).
+    pub fn student_tokens(&self) -> Option<TokenRequest<'_>> {
+        self.request(&self.s_ids)
+    }
+
+    /// The teacher's class tokens the feature loss needs, in pair order.
+    pub fn teacher_tokens(&self) -> Option<TokenRequest<'_>> {
+        self.request(&self.t_ids)
+    }
+
+    fn request<'a>(&self, blocks: &'a [usize]) -> Option<TokenRequest<'a>> {
+        (!blocks.is_empty()).then_some(TokenRequest {
+            blocks,
+            input: self.tokens,
         })
     }
 
@@ -251,8 +314,11 @@ impl HatfasLoss {
     /// [`DistillationType::None`] ("base loss only" for the logit part) alpha is taken as 0:
     /// `total = base + beta * feature`, and the teacher logits are not used.
     ///
+    /// The tokens are those of [`HatfasLoss::student_tokens`] and
+    /// [`HatfasLoss::teacher_tokens`]: one per layer pair, in pair order.
+    ///
     /// # Panics
-    /// If a layer id is out of range of the token lists, or shapes disagree.
+    /// If the token lists do not have one entry per layer pair, or shapes disagree.
     pub fn compute(
         &self,
         base_loss: Tensor<1>,
@@ -276,7 +342,12 @@ impl HatfasLoss {
         let feature = if self.s_ids.is_empty() {
             Tensor::<1>::zeros([1], &device)
         } else {
-            head_aware_feature_loss(student_tokens, teacher_tokens, &self.s_ids, &self.t_ids)
+            assert_eq!(
+                student_tokens.len(),
+                self.s_ids.len(),
+                "one token per layer pair"
+            );
+            paired_feature_loss(student_tokens, teacher_tokens)
         };
         let total = base_loss.clone().mul_scalar(1.0 - alpha)
             + logit.clone().mul_scalar(alpha)
@@ -564,14 +635,24 @@ mod tests {
                 HatfasLoss::new(kind, alpha, beta, tau, fx.ids("s_ids"), fx.ids("t_ids")).unwrap();
             let s = fx.tensor2("student_logits", &dev).require_grad();
             let students = tokens(&fx, "student_tokens", &dev, true);
+            let teachers = tokens(&fx, "teacher_tokens", &dev, false);
             let base =
                 Tensor::<1>::from_data(TensorData::new(fx.values("base").to_vec(), [1]), &dev);
+            // The loss takes the tokens of its pairs, in pair order.
+            let pick = |tokens: &[Tensor<2>], request: Option<TokenRequest>| -> Vec<Tensor<2>> {
+                request
+                    .unwrap()
+                    .blocks
+                    .iter()
+                    .map(|&b| tokens[b].clone())
+                    .collect()
+            };
             let parts = loss.compute(
                 base,
                 s.clone(),
                 fx.tensor2("teacher_logits", &dev),
-                &students,
-                &tokens(&fx, "teacher_tokens", &dev, false),
+                &pick(&students, loss.student_tokens()),
+                &pick(&teachers, loss.teacher_tokens()),
             );
             let grads = parts.total.backward();
             max_err(

@@ -385,12 +385,20 @@ fn epoch_losses(dir: &Path) -> Vec<[f64; 4]> {
 fn data_parallel_replicas_train_like_one_device() {
     let (dir, data) = toy_workspace(5);
     let data = data.to_str().unwrap();
-    let run = |command: &[&str], name: &str, extra: &[&str]| {
+    // `batch` images per step on each device.
+    let run_with = |command: &[&str], name: &str, batch: &'static str, extra: &[&str]| {
         let out = dir.path().join(name);
         let mut args = command.to_vec();
         args.extend(recipe(data, out.to_str().unwrap(), "2"));
+        let at = args.iter().position(|&a| a == "--batch-size").unwrap();
+        args[at + 1] = batch;
         args.extend(extra);
         (ok(&args), out)
+    };
+    // One device with a batch of 16, or two with 8 each.
+    let run = |command: &[&str], name: &str, extra: &[&str]| {
+        let batch = if extra.contains(&"0,0") { "8" } else { "16" };
+        run_with(command, name, batch, extra)
     };
     // The same losses and, after 12 AdamW steps, the same weights up to the rounding of
     // the gradients' summation order.
@@ -453,8 +461,9 @@ fn data_parallel_replicas_train_like_one_device() {
         0.0
     );
 
-    // The student on three replicas (shares 6, 6 and 4 of 16), each with its own copy of
-    // the teacher, and clipping, which sums the gradients on the main device first. The
+    // The student on three replicas (5 images each), each with its own copy of the
+    // teacher, against one device with 15, and clipping, which sums the gradients on the
+    // main device first. The
     // feature loss is left out: its head correlation matrix is a statistic of each
     // replica's share, as in the reference's DDP, so it differs from one device's by
     // design (the unit tests of `train::parallel` check it).
@@ -463,13 +472,17 @@ fn data_parallel_replicas_train_like_one_device() {
         teacher_file.to_str().unwrap(),
         &["--s-id", "--t-id", "--clip-grad", "0.5"],
     );
-    let (_, single) = run(&distill, "student-1", &[]);
-    let (stdout, triple) = run(
+    let (_, single) = run_with(&distill, "student-1", "15", &[]);
+    let (stdout, triple) = run_with(
         &distill,
         "student-3",
+        "5",
         &["--devices", "0,0,0", no_ra[0], no_ra[1]],
     );
-    assert!(stdout.contains("data-parallel on 3 devices"), "{stdout}");
+    assert!(
+        stdout.contains("data-parallel on 3 devices: 5 images"),
+        "{stdout}"
+    );
     assert_alike(&single, &triple);
     // The logit term did run on the replicas.
     assert!(epoch_losses(&triple).iter().all(|l| l[2] > 0.0));
@@ -481,4 +494,63 @@ fn data_parallel_replicas_train_like_one_device() {
     args.extend(["--devices", "1"]);
     let err = common::fails(&args);
     assert!(err.contains("the CPU backend has one device, 0"), "{err}");
+}
+
+/// `--feature-tokens embeddings` (the reference code's tokens) reaches the loss: with pairs
+/// past block 0 the feature loss differs from the default's, with block 0 only (whose input
+/// is the embeddings either way) it is the same, and a run cannot resume with the other
+/// setting.
+#[test]
+fn reference_feature_tokens_are_the_attention_on_the_embeddings() {
+    let (dir, data) = toy_workspace(6);
+    let data = data.to_str().unwrap();
+    let teacher_dir = dir.path().join("teacher");
+    let mut args = vec!["teacher", "--model", TEACHER];
+    args.extend(recipe(data, teacher_dir.to_str().unwrap(), "1"));
+    ok(&args);
+    let teacher = teacher_dir.join("best.safetensors");
+    let teacher = teacher.to_str().unwrap();
+    let run = |name: &str, ids: &[&str], tokens: &str, extra: &[&str]| -> ([f64; 4], String) {
+        let out = dir.path().join(name);
+        let mut args = distill_args(teacher, &["--s-id"]);
+        args.extend_from_slice(ids);
+        args.push("--t-id");
+        args.extend_from_slice(ids);
+        args.extend(recipe(data, out.to_str().unwrap(), "2"));
+        args.extend(["--stop-after", "1", "--feature-tokens", tokens]);
+        args.extend_from_slice(extra);
+        let stdout = ok(&args);
+        (epoch_losses(&out)[0], stdout)
+    };
+    let first_epoch = |name: &str, ids: &[&str], tokens: &str| run(name, ids, tokens, &[]).0;
+    let own_input = first_epoch("block-input", &["1", "2"], "block-input");
+    // With the reference's own flags for the device and the data set too.
+    let (embeddings, stdout) = run(
+        "embeddings",
+        &["1", "2"],
+        "reference",
+        &["--distributed", "--data-set", "FACE"],
+    );
+    assert!(stdout.contains("--distributed: cpu"), "{stdout}");
+    assert!(
+        (own_input[3] - embeddings[3]).abs() > 1e-3 * own_input[3],
+        "feature losses {} and {}",
+        own_input[3],
+        embeddings[3]
+    );
+    let block0 = first_epoch("block0", &["0"], "block-input");
+    let block0_embeddings = first_epoch("block0-embeddings", &["0"], "embeddings");
+    for (a, b) in block0.iter().zip(&block0_embeddings) {
+        assert!(
+            (a - b).abs() <= 1e-5 * a.abs().max(1.0),
+            "{block0:?} vs {block0_embeddings:?}"
+        );
+    }
+
+    let resumed = dir.path().join("embeddings");
+    let mut args = distill_args(teacher, &["--s-id", "1", "2", "--t-id", "1", "2"]);
+    args.extend(recipe(data, resumed.to_str().unwrap(), "2"));
+    args.extend(["--resume", resumed.to_str().unwrap()]);
+    let err = common::fails(&args);
+    assert!(err.contains("other settings"), "{err}");
 }

@@ -12,7 +12,7 @@ use super::schedule::{CosineSchedule, scaled_lr};
 use crate::augment::{Mixup, RandomResizedCrop};
 use crate::backend::Precision;
 use crate::cli::BackendArgs;
-use crate::distill::DistillationType;
+use crate::distill::{DistillationType, FeatureTokens};
 use crate::randaugment::RandAugment;
 
 /// When DeiT's repeated-augmentation sampler is used (`--repeated-aug`).
@@ -41,14 +41,26 @@ impl RepeatedAug {
     }
 }
 
+/// The reference's `--data-set` values (its `datasets.py`): which split validates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DataSet {
+    /// Validate on the val split.
+    #[value(name = "FACE")]
+    Face,
+    /// Validate on the test split.
+    #[value(name = "FACE_TEST")]
+    FaceTest,
+}
+
 /// The data, the DeiT recipe and the run's bookkeeping, shared by both commands.
 #[derive(Args, Debug, Clone, Serialize)]
 pub struct RecipeArgs {
     /// Prepared dataset: <root>/{train,val,test}/{true,attack}/<video>/<frame> (see `prepare`).
     #[arg(long, value_name = "DIR")]
     pub data_path: PathBuf,
-    /// Where checkpoints, log.jsonl, best.safetensors and the final evaluation go.
-    #[arg(long, value_name = "DIR")]
+    /// Where checkpoints, log.jsonl, best.safetensors and the final evaluation go (also
+    /// spelt --output_dir, as in the reference).
+    #[arg(long, alias = "output_dir", value_name = "DIR")]
     #[serde(skip)]
     pub output_dir: PathBuf,
     /// Continue the run whose --output-dir (or checkpoint folder) this is, exactly where its
@@ -59,12 +71,26 @@ pub struct RecipeArgs {
     #[arg(long, default_value = "train", value_name = "NAME")]
     pub train_split: String,
     /// Split for the per-epoch dev metrics and the threshold.
-    #[arg(long, default_value = "val", value_name = "NAME")]
+    #[arg(
+        long,
+        default_value = "val",
+        default_value_if("data_set", "FACE_TEST", "test"),
+        conflicts_with = "data_set",
+        value_name = "NAME"
+    )]
     pub dev_split: String,
+    /// The reference's dataset switch, for its commands: FACE validates every epoch on
+    /// the val split (the default), FACE_TEST on the test split (where the reference
+    /// evaluates; choosing the best epoch there biases the test figures). Same as
+    /// --dev-split val / test.
+    #[arg(long, value_enum, value_name = "SET")]
+    #[serde(skip)]
+    pub data_set: Option<DataSet>,
     /// Split for the final evaluation of the best model (skipped when absent).
     #[arg(long, default_value = "test", value_name = "NAME")]
     pub test_split: String,
-    /// Images per optimiser step.
+    /// Images per optimiser step on each device, as in the reference: with several devices
+    /// the global batch (which scales the lr) is this times their number.
     #[arg(long, default_value_t = 128)]
     pub batch_size: usize,
     /// Epochs of the cosine schedule.
@@ -153,7 +179,7 @@ pub struct RecipeArgs {
     #[serde(skip)]
     pub cache_dir: Option<PathBuf>,
     /// Threads preparing batches (default: all cores).
-    #[arg(long)]
+    #[arg(long, alias = "num_workers")]
     #[serde(skip)]
     pub num_workers: Option<usize>,
     /// Stop after this many epochs of this invocation, leaving a checkpoint for --resume
@@ -176,11 +202,16 @@ pub struct RecipeArgs {
     /// Data-parallel training on these devices of the backend (CUDA indices, e.g.
     /// `0,1,2,3`; the CPU backend has device 0): every step splits the batch across them
     /// and sums their gradients, through burn-train's multi-device workers (sharded
-    /// optimiser update; on the main device with --clip-grad). --batch-size stays the
-    /// global batch. An index may repeat (several replicas on one device).
+    /// optimiser update; on the main device with --clip-grad). Each device takes
+    /// --batch-size images per step. An index may repeat (several replicas on one device).
     #[arg(long, value_delimiter = ',', value_name = "INDICES")]
     #[serde(skip)]
     pub devices: Vec<usize>,
+    /// Data-parallel on every device of the backend (all CUDA devices; elsewhere the one
+    /// device): the reference's flag, which there means one process per GPU.
+    #[arg(long, conflicts_with = "devices")]
+    #[serde(skip)]
+    pub distributed: bool,
 }
 
 impl RecipeArgs {
@@ -299,6 +330,77 @@ pub struct DistillArgs {
     /// Teacher blocks paired with --s-id.
     #[arg(long, num_args = 0.., default_values_t = [4usize, 6, 8], value_name = "N")]
     pub t_id: Vec<usize>,
+    /// What the distilled class tokens are computed from. block-input: block i's attention
+    /// on block i's input (docs/METHOD.md). embeddings (alias reference): every block's
+    /// attention on the embeddings, which is what the HaTFAS reference code computes (its
+    /// customized_forward.py never updates x in its loop over the blocks); use it to
+    /// reproduce the published figures' training.
+    #[arg(long, value_enum, default_value_t = FeatureTokens::BlockInput, value_name = "FROM")]
+    pub feature_tokens: FeatureTokens,
     #[command(flatten)]
     pub recipe: RecipeArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    /// The distillation command of the HaTFAS reference's README, word for word after
+    /// `python main.py`.
+    const REFERENCE_COMMAND: &str = "--batch-size 128 --epochs 300 --distributed \
+        --output_dir runs/student --data-path data/face --data-set FACE \
+        --teacher-path teacher.safetensors --model deit_tiny_patch16_224 \
+        --teacher-model deit_base_patch16_224 --distillation-type soft \
+        --distillation-alpha 0.7 --distillation-beta 1 --distillation-tau 3 \
+        --s-id 4 6 8 --t-id 4 6 8";
+
+    fn distill(args: &str) -> Result<super::DistillArgs, clap::Error> {
+        let argv = ["trainer", "distill"]
+            .into_iter()
+            .chain(args.split_whitespace());
+        match Cli::try_parse_from(argv)?.command {
+            Some(Command::Distill(args)) => Ok(args),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_reference_readme_command_carries_over() {
+        let args = distill(REFERENCE_COMMAND).unwrap();
+        let recipe = &args.recipe;
+        assert_eq!(recipe.batch_size, 128);
+        assert_eq!(recipe.epochs, 300);
+        assert!(recipe.distributed);
+        assert_eq!(recipe.output_dir, std::path::Path::new("runs/student"));
+        assert_eq!(recipe.dev_split, "val");
+        assert_eq!(args.teacher_model.as_deref(), Some("deit_base_patch16_224"));
+        assert_eq!(
+            (
+                args.distillation_alpha,
+                args.distillation_beta,
+                args.distillation_tau
+            ),
+            (0.7, 1.0, 3.0)
+        );
+        assert_eq!(
+            (args.s_id.clone(), args.t_id.clone()),
+            (vec![4, 6, 8], vec![4, 6, 8])
+        );
+    }
+
+    #[test]
+    fn data_set_picks_the_validation_split_like_the_reference() {
+        let base = "--teacher-path t.safetensors --data-path d --output-dir o";
+        let split = |extra: &str| distill(&format!("{base} {extra}")).map(|a| a.recipe.dev_split);
+        assert_eq!(split("").unwrap(), "val");
+        assert_eq!(split("--data-set FACE").unwrap(), "val");
+        assert_eq!(split("--data-set FACE_TEST").unwrap(), "test");
+        assert_eq!(split("--dev-split holdout").unwrap(), "holdout");
+        // Two ways of saying the split, or an unknown set: refused, not silently resolved.
+        assert!(split("--data-set FACE_TEST --dev-split val").is_err());
+        assert!(split("--data-set IMNET").is_err());
+        assert!(split("--distributed --devices 0,1").is_err());
+    }
 }

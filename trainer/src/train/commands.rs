@@ -27,7 +27,7 @@ pub fn teacher(args: &TeacherArgs) -> Result<Outcome> {
 
 /// `trainer distill`.
 pub fn distill(args: &DistillArgs) -> Result<Outcome> {
-    use crate::distill::{HatfasLoss, validate_layers};
+    use crate::distill::{FeatureTokens, HatfasLoss, validate_layers};
 
     let selected = crate::cli::select_device(args.recipe.backend)?;
     let config = spec::model_config(&args.model, args.recipe.input_size)?;
@@ -51,12 +51,13 @@ pub fn distill(args: &DistillArgs) -> Result<Outcome> {
         args.s_id.clone(),
         args.t_id.clone(),
     )
-    .map_err(anyhow::Error::msg)?;
+    .map_err(anyhow::Error::msg)?
+    .with_token_input(args.feature_tokens.input());
     if !args.s_id.is_empty() || !args.t_id.is_empty() {
         validate_layers(&args.s_id, &args.t_id, config.depth, teacher_config.depth)
             .map_err(|e| anyhow::anyhow!("--s-id/--t-id: {e}"))?;
     }
-    let settings = serde_json::json!({
+    let mut settings = serde_json::json!({
         "command": "distill",
         "model": config,
         "init": args.init,
@@ -71,6 +72,11 @@ pub fn distill(args: &DistillArgs) -> Result<Outcome> {
         },
         "recipe": args.recipe,
     });
+    // Recorded only when not the default, so that runs from before the flag still resume.
+    if args.feature_tokens != FeatureTokens::default() {
+        settings["distillation"]["feature_tokens"] =
+            serde_json::to_value(format!("{:?}", args.feature_tokens))?;
+    }
     let mut sources: Vec<String> = args.init.iter().map(|p| p.display().to_string()).collect();
     sources.push(format!("teacher: {}", args.teacher_path.display()));
     let run = Run {

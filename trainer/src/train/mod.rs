@@ -96,8 +96,17 @@ struct LossSums {
 pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
     let recipe = run.recipe;
     recipe.validate()?;
-    // Data-parallel replicas (--devices), else the selected device alone.
-    let replicas = if recipe.devices.is_empty() {
+    // Data-parallel replicas (--devices, --distributed), else the selected device alone.
+    let replicas = if recipe.distributed {
+        let devices = crate::backend::all_devices(selected)?;
+        if devices.len() == 1 {
+            println!(
+                "--distributed: {} has one device; training on it alone",
+                selected.description
+            );
+        }
+        devices
+    } else if recipe.devices.is_empty() {
         vec![selected.device.clone()]
     } else {
         crate::backend::replica_devices(selected, &recipe.devices)?
@@ -147,7 +156,10 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
 
     let preprocessing = Preprocessing::imagenet(run.config.image_size);
     let augmentation = recipe.augmentation(run.config.image_size)?;
-    let batch_size = recipe.batch_size.min(train_set.readable.len());
+    // --batch-size is per device, as in the reference (one process per GPU, each with
+    // --batch-size images; DeiT scales the lr by batch-size x world size): the global batch
+    // is split into one share per replica.
+    let batch_size = (recipe.batch_size * replicas.len()).min(train_set.readable.len());
     let schedule = recipe.schedule(batch_size);
     let total_epochs = recipe.epochs + recipe.cooldown_epochs;
 
@@ -490,15 +502,17 @@ pub fn loss(
     targets: Tensor<2>,
     compute: FloatDType,
 ) -> crate::distill::LossParts {
-    let with_tokens =
-        matches!(objective, Objective::Distill { loss, .. } if !loss.s_ids().is_empty());
+    let (student_tokens, teacher_tokens) = match objective {
+        Objective::Distill { loss, .. } => (loss.student_tokens(), loss.teacher_tokens()),
+        Objective::Labels => (None, None),
+    };
     let teacher_out = match objective {
         Objective::Distill { teacher, .. } if objective.needs_teacher() => {
-            Some(teacher.forward_mixed(inputs.clone().inner(), with_tokens, compute))
+            Some(teacher.forward_mixed(inputs.clone().inner(), teacher_tokens, compute))
         }
         _ => None,
     };
-    let student = model.forward_mixed(inputs, with_tokens, compute);
+    let student = model.forward_mixed(inputs, student_tokens, compute);
     // Cross-entropy against soft targets (label smoothing, mixup): timm's SoftTargetCrossEntropy.
     let base = (targets * log_softmax(student.logits.clone(), 1))
         .sum_dim(1)

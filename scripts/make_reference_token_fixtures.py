@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""The class tokens that the HaTFAS reference code distils, as a fixture.
+
+Run by hand (never in CI), after `make_timm_fixtures.py` (it reads that script's
+timm_tiny checkpoint and input):
+
+    scripts/.venv/bin/python scripts/make_reference_token_fixtures.py
+
+The reference (github.com/Maricle-zhangjun/HaTFAS, customized_forward.py,
+`vit_forward_features`) replaces timm's forward of the student and the teacher. It
+embeds the images (class token, patches, position embedding, `pos_drop`), then loops over
+the blocks taking row 0 of `blk.attn(blk.norm1(x))` for each, but never assigns the block
+outputs to `x` inside that loop; the blocks run afterwards for the logits. So block i's
+distilled token is its attention applied to the *embeddings*, not to block i's input (as
+docs/METHOD.md describes). `trainer distill --feature-tokens embeddings` reproduces this.
+
+This script recomputes that loop independently (its own code, not the reference's), on
+the timm_tiny model in eval mode, and writes
+
+  timm_tiny/embedding_tokens.safetensors
+      embedding_class_tokens [depth, B, D]: row 0 of blocks[i].attn(blocks[i].norm1(x0)),
+                                            x0 the embeddings of expected.safetensors' input
+      logits [B, 2]:                        the model's logits (the loop does not change them)
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import safetensors.torch
+import timm
+import torch
+import torch.nn as nn
+from timm.models.vision_transformer import VisionTransformer
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "tests" / "fixtures" / "timm_tiny"
+
+
+def make_timm_tiny() -> VisionTransformer:
+    """The timm_tiny architecture of make_timm_fixtures.py."""
+    return VisionTransformer(img_size=32, patch_size=8, in_chans=3, num_classes=2,
+                             embed_dim=48, depth=4, num_heads=3, mlp_ratio=4.0,
+                             qkv_bias=True, class_token=True, global_pool="token",
+                             norm_layer=partial(nn.LayerNorm, eps=1e-6))
+
+
+@torch.no_grad()
+def main() -> None:
+    torch.set_num_threads(1)
+    model = make_timm_tiny()
+    checkpoint = torch.load(OUT / "checkpoint.pth", map_location="cpu", weights_only=True)
+    state = {k.removeprefix("module."): v for k, v in checkpoint["model"].items()}
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    expected = safetensors.torch.load_file(OUT / "expected.safetensors")
+    x = expected["input"]
+
+    # The embeddings, as timm builds the first block's input.
+    x0 = model.patch_embed(x)
+    x0 = model._pos_embed(x0)
+    x0 = model.norm_pre(x0)
+    tokens = torch.stack([blk.attn(blk.norm1(x0))[:, 0] for blk in model.blocks], 0)
+    logits = model(x)
+    assert torch.equal(logits, expected["logits"]), "timm_tiny's logits changed"
+    # Block 0 reads the embeddings either way; the others must differ from METHOD.md's.
+    assert torch.allclose(tokens[0], expected["class_tokens"][0], atol=1e-6)
+    for i in range(1, len(model.blocks)):
+        diff = (tokens[i] - expected["class_tokens"][i]).abs().max().item()
+        print(f"block {i}: embedding token vs block-input token max |diff| {diff:.3f}")
+        assert diff > 0.05, "the fixture would not tell the two definitions apart"
+    safetensors.torch.save_file(
+        {"embedding_class_tokens": tokens.contiguous(), "logits": logits.contiguous()},
+        OUT / "embedding_tokens.safetensors",
+        metadata={
+            "embedding_class_tokens": "[depth, B, D]: row 0 of blocks[i].attn(blocks[i]"
+                                      ".norm1(x0)), x0 the embeddings (HaTFAS reference)",
+            "timm": timm.__version__,
+            "torch": torch.__version__,
+        },
+    )
+    print(f"wrote {OUT / 'embedding_tokens.safetensors'}")
+
+
+if __name__ == "__main__":
+    main()
