@@ -392,11 +392,11 @@ impl Vit {
         if tokens.is_some_and(|r| r.input == TokenInput::Embeddings) {
             for &b in requested {
                 let block = &self.blocks[b];
-                by_block[b] = Some(
+                by_block[b].get_or_insert_with(|| {
                     block
                         .attn
-                        .class_token(block.norm1.forward(x.clone()), compute),
-                );
+                        .class_token(block.norm1.forward(x.clone()), compute)
+                });
             }
         }
         for (b, block) in self.blocks.iter().enumerate() {

@@ -59,6 +59,18 @@ fn tiny_vit_from_a_ddp_pth_checkpoint_matches_timm() {
     );
 }
 
+/// A checkpoint as the HaTFAS reference's (and DeiT's) `main.py` saves it: the weights
+/// under `model` beside AdamW and scheduler state, the EMA, the loss scaler and the
+/// pickled `argparse.Namespace` of its arguments.
+#[test]
+fn tiny_vit_from_a_reference_training_checkpoint_matches_timm() {
+    check_parity(
+        "timm_tiny/reference_checkpoint.pth",
+        "timm_tiny/expected.safetensors",
+        VitConfig::custom(32, 8, 48, 4, 3, 2),
+    );
+}
+
 #[test]
 fn deit_tiny_from_a_timm_safetensors_checkpoint_matches_timm() {
     check_parity(
@@ -85,7 +97,7 @@ fn importing_into_the_wrong_preset_is_a_clear_error() {
 }
 
 /// The tokens the HaTFAS reference code distils (every block's attention on the
-/// embeddings, `scripts/make_reference_token_fixtures.py`), requested out of order.
+/// embeddings, `scripts/make_reference_fixtures.py`), requested out of order.
 #[test]
 fn embedding_class_tokens_match_the_reference_codes_loop() {
     use model_format::{TokenInput, TokenRequest};

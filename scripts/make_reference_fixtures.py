@@ -4,7 +4,7 @@
 Run by hand (never in CI), after `make_timm_fixtures.py` (it reads that script's
 timm_tiny checkpoint and input):
 
-    scripts/.venv/bin/python scripts/make_reference_token_fixtures.py
+    scripts/.venv/bin/python scripts/make_reference_fixtures.py
 
 The reference (github.com/Maricle-zhangjun/HaTFAS, customized_forward.py,
 `vit_forward_features`) replaces timm's forward of the student and the teacher. It
@@ -21,12 +21,20 @@ the timm_tiny model in eval mode, and writes
       embedding_class_tokens [depth, B, D]: row 0 of blocks[i].attn(blocks[i].norm1(x0)),
                                             x0 the embeddings of expected.safetensors' input
       logits [B, 2]:                        the model's logits (the loop does not change them)
+
+  timm_tiny/reference_checkpoint.pth
+      the timm_tiny weights saved as the reference's main.py (and DeiT's) saves a checkpoint
+      ({'model', 'optimizer', 'lr_scheduler', 'epoch', 'model_ema', 'scaler', 'args'}, with
+      AdamW and scheduler state from timm's factories and `args` an argparse.Namespace),
+      so that `trainer import` is checked on what a reference run leaves behind
 """
 
 from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+
+import argparse
 
 import safetensors.torch
 import timm
@@ -81,6 +89,40 @@ def main() -> None:
         },
     )
     print(f"wrote {OUT / 'embedding_tokens.safetensors'}")
+    write_reference_checkpoint(model)
+
+
+def write_reference_checkpoint(model: VisionTransformer) -> None:
+    """`model`'s weights under 'model', beside the other entries of a reference checkpoint."""
+    import copy
+
+    from timm.optim import create_optimizer
+    from timm.scheduler import create_scheduler
+    from timm.utils import ModelEma, get_state_dict
+
+    args = argparse.Namespace(model="deit_tiny_patch16_224", opt="adamw", lr=5e-4,
+                              weight_decay=0.05, momentum=0.9, opt_eps=1e-8, opt_betas=None,
+                              sched="cosine", epochs=300, min_lr=1e-5, warmup_lr=1e-6,
+                              warmup_epochs=5, cooldown_epochs=10, decay_rate=0.1,
+                              decay_epochs=30, patience_epochs=10, lr_noise=None,
+                              lr_noise_pct=0.67, lr_noise_std=1.0, data_set="FACE",
+                              output_dir="runs/student", s_id=[4, 6, 8], t_id=[4, 6, 8])
+    # Optimiser state from one step of a copy, so that 'model' keeps the fixture's weights.
+    trained = copy.deepcopy(model).train()
+    with torch.enable_grad():
+        optimizer = create_optimizer(args, trained)
+        trained(torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(5))).sum().backward()
+        optimizer.step()
+    scheduler, _ = create_scheduler(args, optimizer)
+    ema = ModelEma(trained, decay=0.99996, device="", resume="")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "lr_scheduler": scheduler.state_dict(), "epoch": 41,
+                "model_ema": get_state_dict(ema),
+                "scaler": {"scale": 65536.0, "growth_factor": 2.0, "backoff_factor": 0.5,
+                           "growth_interval": 2000, "_growth_tracker": 0},
+                "args": args},
+               OUT / "reference_checkpoint.pth")
+    print(f"wrote {OUT / 'reference_checkpoint.pth'}")
 
 
 if __name__ == "__main__":
