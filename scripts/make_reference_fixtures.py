@@ -31,27 +31,18 @@ the timm_tiny model in eval mode, and writes
 
 from __future__ import annotations
 
-from functools import partial
-from pathlib import Path
-
 import argparse
+from pathlib import Path
 
 import safetensors.torch
 import timm
 import torch
-import torch.nn as nn
 from timm.models.vision_transformer import VisionTransformer
+
+from make_timm_fixtures import make_timm_tiny  # the timm_tiny architecture
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / "timm_tiny"
-
-
-def make_timm_tiny() -> VisionTransformer:
-    """The timm_tiny architecture of make_timm_fixtures.py."""
-    return VisionTransformer(img_size=32, patch_size=8, in_chans=3, num_classes=2,
-                             embed_dim=48, depth=4, num_heads=3, mlp_ratio=4.0,
-                             qkv_bias=True, class_token=True, global_pool="token",
-                             norm_layer=partial(nn.LayerNorm, eps=1e-6))
 
 
 @torch.no_grad()

@@ -81,16 +81,9 @@ impl Attention {
                 .narrow(0, i, 1)
                 .reshape([batch, self.num_heads, tokens, head_dim])
         });
-        // softmax(q k^T / sqrt(hd)) v, as timm computes it. Written out rather than Burn's
-        // fused `attention`: as fast on the CPU backend at batch 16, faster at batch 1,
-        // and differentiable on every backend (training needs its gradient).
-        let scores = matmul(
-            q.mul_scalar((head_dim as f64).powf(-0.5)),
-            k.swap_dims(2, 3),
-            compute,
-        );
-        let context = matmul(softmax(scores, 3), v, compute);
-        let context = context.swap_dims(1, 2).reshape([batch, tokens, dim]);
+        let context = attend(q, k, v, compute)
+            .swap_dims(1, 2)
+            .reshape([batch, tokens, dim]);
         linear(&self.proj, context, compute)
     }
 
@@ -126,15 +119,23 @@ impl Attention {
                 .narrow(0, i, 1)
                 .reshape([batch, heads, tokens, head_dim])
         });
-        let scores = matmul(
-            q.mul_scalar((head_dim as f64).powf(-0.5)),
-            k.swap_dims(2, 3),
-            compute,
-        );
-        let context = matmul(softmax(scores, 3), v, compute) // [B, H, 1, hd]
-            .reshape([batch, 1, dim]);
+        let context = attend(q, k, v, compute).reshape([batch, 1, dim]); // from [B, H, 1, hd]
         linear(&self.proj, context, compute).reshape([batch, dim])
     }
+}
+
+/// `softmax(q k^T / sqrt(hd)) v` over `[B, H, queries, hd]` queries and `[B, H, N, hd]`
+/// keys and values, as timm computes it. Written out rather than Burn's fused `attention`:
+/// as fast on the CPU backend at batch 16, faster at batch 1, and differentiable on every
+/// backend (training needs its gradient).
+fn attend(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>, compute: FloatDType) -> Tensor<4> {
+    let [.., head_dim] = q.dims();
+    let scores = matmul(
+        q.mul_scalar((head_dim as f64).powf(-0.5)),
+        k.swap_dims(2, 3),
+        compute,
+    );
+    matmul(softmax(scores, 3), v, compute)
 }
 
 /// The two-layer MLP of a block.
@@ -361,12 +362,15 @@ impl Vit {
     /// `[batch, 3, H, W]` normalised images -> logits (and, when `with_class_tokens`, every
     /// block's attention class token on its own input, in block order).
     pub fn forward(&self, images: Tensor<4>, with_class_tokens: bool) -> VitOutput {
+        if !with_class_tokens {
+            return self.forward_mixed(images, None, FloatDType::F32);
+        }
         let every_block: Vec<usize> = (0..self.blocks.len()).collect();
-        let request = with_class_tokens.then_some(TokenRequest {
+        let request = TokenRequest {
             blocks: &every_block,
             input: TokenInput::BlockInput,
-        });
-        self.forward_mixed(images, request, FloatDType::F32)
+        };
+        self.forward_mixed(images, Some(request), FloatDType::F32)
     }
 
     /// Logits and the requested class tokens, with the matrix products in `compute` (mixed

@@ -128,33 +128,16 @@ fn head_aware_pair_loss(student: Tensor<2>, teacher: Tensor<2>) -> Tensor<1> {
 
 /// The head-aware feature loss: the mean over the pairs k of
 /// `mean((T_k - S_k S_k^T T_k)^2)`, where S_k (B x D_s) and T_k (B x D_t) are the
-/// L2-normalised rows of `student_tokens[s_ids[k]]` and `teacher_tokens[t_ids[k]]` (one
-/// class token per image and block). Returns a one-element tensor.
+/// L2-normalised rows of `student_tokens[k]` and `teacher_tokens[k]`: the class tokens
+/// (one per image) of the k-th pair of blocks (`s_id[k]`, `t_id[k]`). Returns a
+/// one-element tensor.
 ///
 /// # Panics
-/// If the id lists are empty or differ in length, an id is out of range, or a pair's batch
-/// sizes differ. [`validate_layers`] checks the ids up front.
+/// If the lists are empty or differ in length, or a pair's batch sizes differ.
 pub fn head_aware_feature_loss(
     student_tokens: &[Tensor<2>],
     teacher_tokens: &[Tensor<2>],
-    s_ids: &[usize],
-    t_ids: &[usize],
 ) -> Tensor<1> {
-    if let Err(e) = validate_layers(s_ids, t_ids, student_tokens.len(), teacher_tokens.len()) {
-        panic!("head_aware_feature_loss: {e}");
-    }
-    let pick = |tokens: &[Tensor<2>], ids: &[usize]| -> Vec<Tensor<2>> {
-        ids.iter().map(|&i| tokens[i].clone()).collect()
-    };
-    paired_feature_loss(&pick(student_tokens, s_ids), &pick(teacher_tokens, t_ids))
-}
-
-/// [`head_aware_feature_loss`] of tokens already paired: pair k is
-/// `(student_tokens[k], teacher_tokens[k])`.
-///
-/// # Panics
-/// If the lists are empty or differ in length.
-fn paired_feature_loss(student_tokens: &[Tensor<2>], teacher_tokens: &[Tensor<2>]) -> Tensor<1> {
     assert_eq!(
         student_tokens.len(),
         teacher_tokens.len(),
@@ -347,7 +330,7 @@ impl HatfasLoss {
                 self.s_ids.len(),
                 "one token per layer pair"
             );
-            paired_feature_loss(student_tokens, teacher_tokens)
+            head_aware_feature_loss(student_tokens, teacher_tokens)
         };
         let total = base_loss.clone().mul_scalar(1.0 - alpha)
             + logit.clone().mul_scalar(alpha)
@@ -371,6 +354,25 @@ mod tests {
     use std::collections::HashMap;
 
     const TOL: f64 = 1e-5;
+
+    /// The tokens of blocks `ids`, in that order.
+    fn pick(tokens: &[Tensor<2>], ids: &[usize]) -> Vec<Tensor<2>> {
+        ids.iter().map(|&i| tokens[i].clone()).collect()
+    }
+
+    /// [`head_aware_feature_loss`] of the pairs (`s_ids[k]`, `t_ids[k]`) of per-block token
+    /// lists, the ids checked by [`validate_layers`] (a panic names the bad id).
+    fn feature_loss_of_layers(
+        student_tokens: &[Tensor<2>],
+        teacher_tokens: &[Tensor<2>],
+        s_ids: &[usize],
+        t_ids: &[usize],
+    ) -> Tensor<1> {
+        if let Err(e) = validate_layers(s_ids, t_ids, student_tokens.len(), teacher_tokens.len()) {
+            panic!("head_aware_feature_loss: {e}");
+        }
+        head_aware_feature_loss(&pick(student_tokens, s_ids), &pick(teacher_tokens, t_ids))
+    }
 
     struct Fixture {
         tensors: HashMap<String, (Vec<f32>, Vec<usize>)>,
@@ -548,7 +550,7 @@ mod tests {
         let students = tokens(&fx, "student_tokens", &dev, true);
         // The teacher's tokens are tracked too: they must get no gradient.
         let teachers = tokens(&fx, "teacher_tokens", &dev, true);
-        let loss = head_aware_feature_loss(&students, &teachers, &s_ids, &t_ids);
+        let loss = feature_loss_of_layers(&students, &teachers, &s_ids, &t_ids);
         let grads = loss.backward();
         max_err("feature", &[scalar(loss) as f32], fx.values("feature"));
         for (i, s) in students.iter().enumerate() {
@@ -584,7 +586,7 @@ mod tests {
             .iter()
             .zip(&t_ids)
             .map(|(&si, &ti)| {
-                scalar(head_aware_feature_loss(&students, &teachers, &[si], &[ti])) as f32
+                scalar(feature_loss_of_layers(&students, &teachers, &[si], &[ti])) as f32
             })
             .collect();
         max_err("feature pairs", &pairs, fx.values("feature_pairs"));
@@ -765,7 +767,7 @@ mod tests {
         let t = t2(&[&[4.0, 0.0, 1.0, -3.0]], &dev);
         assert_close(
             "batch 1",
-            scalar(head_aware_feature_loss(&[s], &[t], &[0], &[0])),
+            scalar(feature_loss_of_layers(&[s], &[t], &[0], &[0])),
             0.0,
         );
         // Student = teacher with orthogonal rows (B = D): S S^T = I, so R = T.
@@ -775,7 +777,7 @@ mod tests {
         );
         assert_close(
             "orthogonal",
-            scalar(head_aware_feature_loss(
+            scalar(feature_loss_of_layers(
                 std::slice::from_ref(&s),
                 std::slice::from_ref(&s),
                 &[0],
@@ -787,7 +789,7 @@ mod tests {
         // C = [1, 1], R = [[1, 1], [1, 1]], T - R = [[0, -1], [-1, 0]] -> 2 / 4.
         let s = t2(&[&[5.0], &[0.25]], &dev).require_grad();
         let t = t2(&[&[3.0, 0.0], &[0.0, 7.0]], &dev);
-        let loss = head_aware_feature_loss(
+        let loss = feature_loss_of_layers(
             std::slice::from_ref(&s),
             std::slice::from_ref(&t),
             &[0],
@@ -810,12 +812,12 @@ mod tests {
         let t_pair = [t2(&[&[3.0, 0.0], &[0.0, 7.0]], &dev)];
         assert_close(
             "two pairs",
-            scalar(head_aware_feature_loss(&s_pair, &t_pair, &[0, 1], &[0, 0])),
+            scalar(feature_loss_of_layers(&s_pair, &t_pair, &[0, 1], &[0, 0])),
             0.25,
         );
         // An all-zero student row: normalised by eps to 0, finite loss and gradient.
         let s = t2(&[&[0.0, 0.0], &[1.0, 2.0]], &dev).require_grad();
-        let loss = head_aware_feature_loss(
+        let loss = feature_loss_of_layers(
             std::slice::from_ref(&s),
             &[t2(&[&[1.0, 0.0], &[0.0, 1.0]], &dev)],
             &[0],
@@ -885,7 +887,7 @@ mod tests {
     fn feature_loss_rejects_bad_ids() {
         let dev = Device::flex();
         let x = t2(&[&[1.0, 0.0]], &dev);
-        head_aware_feature_loss(
+        feature_loss_of_layers(
             std::slice::from_ref(&x),
             std::slice::from_ref(&x),
             &[0],
