@@ -271,6 +271,10 @@ pub struct MetricsArgs {
     /// Test-split scores, same columns; evaluated at the dev thresholds.
     #[arg(long, value_name = "CSV")]
     pub test: PathBuf,
+    /// Groups of test videos to report apart, CSV `video,group` (a synthetic dataset's
+    /// `video_groups.csv`: real people and procedural heads).
+    #[arg(long, value_name = "CSV")]
+    pub groups: Option<PathBuf>,
     /// One JSON object (rates as fractions) instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -719,7 +723,14 @@ fn metrics_command(args: MetricsArgs) -> Result<()> {
     use crate::metrics::{ScoreSet, evaluate};
     let dev = ScoreSet::read_csv(&args.dev)?;
     let test = ScoreSet::read_csv(&args.test)?;
-    let report = evaluate(&dev, &test)?;
+    let groups = match &args.groups {
+        Some(path) => {
+            anyhow::ensure!(path.is_file(), "{} is not a file", path.display());
+            crate::data::read_video_table(path, "group")?
+        }
+        None => Default::default(),
+    };
+    let report = evaluate(&dev, &test)?.with_groups(&test, &groups);
     if args.json {
         println!("{}", report.to_json());
     } else {

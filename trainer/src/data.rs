@@ -1,8 +1,10 @@
 //! The prepared dataset: `<root>/<split>/{true,attack}/<video>/<frame>.(jpg|png)`, with
 //! attack types from an optional `<root>/attack_types.csv` (`video,attack_type`, as
 //! `trainer prepare` writes it); attacks without a row are of the pooled type `attack`.
+//! An optional `<root>/video_groups.csv` (`video,group`) names groups of videos whose
+//! test metrics are reported apart (real people and procedural heads in synthetic data).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -39,23 +41,41 @@ pub fn has_extension(path: &Path, extensions: &[&str]) -> bool {
 
 /// `video -> attack type` from `<root>/attack_types.csv`, empty when the file is absent.
 pub fn attack_types(root: &Path) -> Result<HashMap<String, String>> {
-    let path = root.join("attack_types.csv");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(HashMap::new());
+    Ok(
+        read_video_table(&root.join("attack_types.csv"), "attack_type")?
+            .into_iter()
+            .collect(),
+    )
+}
+
+/// `video -> group` from `<root>/video_groups.csv` (`video,group`; `trainer synth` writes
+/// `real` for videos of real people and `procedural` for drawn heads), empty when the file
+/// is absent. The evaluation reports each group's test metrics apart.
+pub fn video_groups(root: &Path) -> Result<BTreeMap<String, String>> {
+    read_video_table(&root.join(VIDEO_GROUPS_FILE), "group")
+}
+
+/// The file [`video_groups`] reads.
+pub const VIDEO_GROUPS_FILE: &str = "video_groups.csv";
+
+/// A two-column CSV `video,<column>` with a header line; empty when the file is absent.
+pub fn read_video_table(path: &Path, column: &str) -> Result<BTreeMap<String, String>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(BTreeMap::new());
     };
-    let mut types = HashMap::new();
+    let mut table = BTreeMap::new();
     for (n, line) in text
         .lines()
         .enumerate()
         .skip(1)
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let (video, kind) = line.split_once(',').with_context(|| {
-            format!("{}:{}: expected `video,attack_type`", path.display(), n + 1)
-        })?;
-        types.insert(video.trim().to_string(), kind.trim().to_string());
+        let (video, value) = line
+            .split_once(',')
+            .with_context(|| format!("{}:{}: expected `video,{column}`", path.display(), n + 1))?;
+        table.insert(video.trim().to_string(), value.trim().to_string());
     }
-    Ok(types)
+    Ok(table)
 }
 
 /// Every frame of `split`, videos and frames in name order. A missing or empty split or

@@ -142,7 +142,8 @@ pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
     let dev = score(job.dev_split, &dev_frames)?;
     let test = score(job.test_split, &test_frames)?;
     bar.finish_and_clear();
-    let report = evaluate(&dev.scores, &test.scores)?;
+    let groups = crate::data::video_groups(job.data_path)?;
+    let report = evaluate(&dev.scores, &test.scores)?.with_groups(&test.scores, &groups);
 
     let out_dir = &job.out_dir;
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;

@@ -11,6 +11,7 @@ pub mod detect;
 pub mod distill;
 pub mod eval;
 pub mod export;
+pub mod group_metrics;
 pub mod import;
 pub mod infer;
 pub mod metrics;

@@ -609,6 +609,9 @@ pub struct LevelMetrics {
 pub struct Report {
     pub frame: LevelMetrics,
     pub video: LevelMetrics,
+    /// The test metrics of groups of test videos (for example real people and procedural
+    /// heads), at the thresholds above; empty unless asked for ([`Report::with_groups`]).
+    pub groups: Vec<crate::group_metrics::GroupMetrics>,
 }
 
 /// The ROC of a split (both classes required).
@@ -691,10 +694,11 @@ pub fn evaluate(dev: &ScoreSet, test: &ScoreSet) -> Result<Report, MetricsError>
     Ok(Report {
         frame: evaluate_level(dev, test)?,
         video: evaluate_level(&dev.video_level(), &test.video_level())?,
+        groups: Vec::new(),
     })
 }
 
-fn test_json(test: &TestMetrics) -> serde_json::Map<String, Value> {
+pub(crate) fn test_json(test: &TestMetrics) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert("apcer".into(), json!(test.apcer));
     m.insert("apcer_by_type".into(), json!(test.apcer_by_type));
@@ -713,11 +717,15 @@ impl Report {
     pub fn to_json(&self) -> Value {
         let mut video = test_json(&self.video.test);
         video.insert("threshold".into(), json!(self.video.threshold));
-        json!({
+        let mut report = json!({
             "threshold": self.frame.threshold,
             "dev": {"eer": self.frame.dev_eer, "auc": self.frame.dev_auc},
             "test": {"frame": test_json(&self.frame.test), "video": video},
-        })
+        });
+        if !self.groups.is_empty() {
+            report["groups"] = crate::group_metrics::groups_json(&self.groups);
+        }
+        report
     }
 
     /// A compact human-readable table, rates in percent.
@@ -782,6 +790,9 @@ impl Report {
                 pct(*frame),
                 video.map_or("-".into(), pct)
             );
+        }
+        if !self.groups.is_empty() {
+            s.push_str(&crate::group_metrics::groups_table(&self.groups));
         }
         s
     }

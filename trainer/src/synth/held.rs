@@ -2,7 +2,8 @@
 //! perspective projection, and the crop normalisation a face detector applies to the face
 //! on it. Also where the sheet ends ([`Framing`]), so that its edges are sometimes in view.
 
-use super::face::{apply, normalize, rotation};
+use super::face::{Light, SKIN, apply, dot, normalize, rotation};
+use super::raster::{Rgb, srgb_to_linear};
 use super::rng::Rng;
 
 /// The sheet at one instant.
@@ -166,6 +167,72 @@ impl Framing {
             self.right.min(limit),
             self.bottom.min(limit),
         ]
+    }
+}
+
+/// A thumb holding the sheet (or the phone) at one of its edges, in sheet coordinates, so
+/// that it moves with the sheet: a capsule from beyond the edge onto the sheet. Attackers
+/// hold what they show; a hand at the edge of the frame is a recapture cue.
+#[derive(Clone, Debug)]
+pub struct Thumb {
+    /// The capsule's axis, from its base (off the sheet) to its tip (on the sheet).
+    base: (f32, f32),
+    tip: (f32, f32),
+    radius: f32,
+    /// Linear albedo.
+    albedo: Rgb,
+}
+
+impl Thumb {
+    /// A thumb on the edge of `framing` nearest the face, or (with probability
+    /// `1 - chance`) none.
+    pub fn random(rng: &mut Rng, framing: &Framing, chance: f32) -> Option<Thumb> {
+        if !rng.chance(chance) {
+            return None;
+        }
+        let sides = [framing.left, framing.right, framing.top, framing.bottom];
+        let side = (0..4)
+            .min_by(|&a, &b| sides[a].total_cmp(&sides[b]))
+            .expect("four sides");
+        let along = rng.range(-0.6, 0.6);
+        let reach = rng.range(0.12, 0.3);
+        // (edge point, inward direction)
+        let (edge, inward) = match side {
+            0 => ((-framing.left, along), (1.0, 0.0)),
+            1 => ((framing.right, along), (-1.0, 0.0)),
+            2 => ((along, -framing.top), (0.0, 1.0)),
+            _ => ((along, framing.bottom), (0.0, -1.0)),
+        };
+        let tilt = rng.range(-0.5, 0.5);
+        let dir = normalize([inward.0 + tilt * inward.1, inward.1 + tilt * inward.0, 0.0]);
+        let skin = SKIN[rng.below(SKIN.len())];
+        let shade = rng.range(0.85, 1.1);
+        Some(Thumb {
+            base: (edge.0 - dir[0] * 0.3, edge.1 - dir[1] * 0.3),
+            tip: (edge.0 + dir[0] * reach, edge.1 + dir[1] * reach),
+            radius: rng.range(0.07, 0.11),
+            albedo: skin.map(|c| srgb_to_linear(c as f32 / 255.0) * shade),
+        })
+    }
+
+    /// The thumb's radiance at sheet point `m` under `light`, if it covers `m`.
+    #[inline]
+    pub fn shade(&self, m: (f32, f32), light: &Light) -> Option<Rgb> {
+        let (ax, ay) = (self.tip.0 - self.base.0, self.tip.1 - self.base.1);
+        let len2 = ax * ax + ay * ay;
+        let k = (((m.0 - self.base.0) * ax + (m.1 - self.base.1) * ay) / len2).clamp(0.0, 1.0);
+        let (dx, dy) = (m.0 - self.base.0 - k * ax, m.1 - self.base.1 - k * ay);
+        let d = (dx * dx + dy * dy).sqrt() / self.radius;
+        if d >= 1.0 {
+            return None;
+        }
+        // A cylinder's normal across the capsule (towards the camera in the middle).
+        let z = (1.0 - d * d).sqrt();
+        let n = normalize([dx / self.radius, dy / self.radius, z]);
+        let ndl = dot(n, light.dir).max(0.0);
+        Some(std::array::from_fn(|c| {
+            self.albedo[c] * (light.ambient[c] * (0.6 + 0.4 * z) + light.key[c] * ndl)
+        }))
     }
 }
 

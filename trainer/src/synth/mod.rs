@@ -1,16 +1,19 @@
 //! `trainer synth`: the project's own face anti-spoofing dataset, generated, seeded and
 //! licence-clean, in the layout `trainer prepare` writes:
-//! `<out>/{train,val,test}/{true,attack}/<video>/<frame>.png`, `<out>/attack_types.csv`
-//! and `<out>/manifest.json` (arguments, sources with their licences and hashes, every
-//! file's SHA-256).
+//! `<out>/{train,val,test}/{true,attack}/<video>/<frame>.png`, `<out>/attack_types.csv`,
+//! `<out>/video_groups.csv` (`real` or `procedural` per video: the evaluation reports the
+//! two apart) and `<out>/manifest.json` (arguments, sources with their licences and
+//! hashes, every file's SHA-256).
 //!
-//! Identities are procedural heads ([`face`]) plus one real public-domain face (NASA's
-//! astronaut photo from scikit-image). Each identity has live videos (the head moving,
-//! blinking, under changing light: [`scene`]) and attack videos of the same head: prints
-//! ([`print`]) and screen replays ([`replay`]), whose physics are simulated. Every video,
-//! live or attack, is filmed by a camera drawn from one distribution ([`camera`]) and
-//! cropped as the real preprocessing crops (face box plus 10 % each side, 224 px), so the
-//! attack is the only difference a model can learn. Splits are by identity.
+//! Identities are real people ([`people`]: photos and clips that registry packages ship
+//! under clear licences) and procedural heads ([`face`]). Each identity has live videos
+//! (the person moving, blinking, under changing light: [`scene`]) and attack videos of the
+//! same person: prints ([`print`]) and screen replays ([`replay`]), whose physics are
+//! simulated. Every video, live or attack, is filmed by a camera drawn from one
+//! distribution ([`camera`], grey and desaturated night-mode cameras included) and cropped
+//! as the real preprocessing crops (face box plus 10 % each side, 224 px), so the attack
+//! is the only difference a model can learn. Splits are by identity, real people and
+//! procedural heads each split 60/20/20, so that every split has real people.
 //!
 //! Every frame is a function of (seed, identity, video, frame index): the files are
 //! byte-identical for the same arguments, whatever the thread count.
@@ -19,6 +22,7 @@ pub mod background;
 pub mod camera;
 pub mod face;
 pub mod held;
+pub mod people;
 pub mod preview;
 pub mod print;
 pub mod raster;
@@ -41,12 +45,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use face::{Face, FaceModel};
+use people::{RealPeople, Subject};
 use raster::Plane;
 use rng::{Rng, derive};
 use scene::{Kind, VideoPlan};
 
 /// Bumped whenever the generator's output changes for the same arguments.
-pub const GENERATOR_VERSION: u32 = 1;
+pub const GENERATOR_VERSION: u32 = 2;
 const GENERATOR: &str = "hatfas-synth";
 
 /// Writes a synthetic face anti-spoofing dataset (or only a preview of it).
@@ -56,10 +61,22 @@ pub struct SynthArgs {
     /// attack_types.csv, manifest.json. Nothing is done when it already holds this dataset.
     #[arg(long, value_name = "DIR", required_unless_present = "preview")]
     pub out: Option<PathBuf>,
-    /// People (split 60/20/20 by identity into train/val/test; at least 3).
+    /// People (split 60/20/20 by identity into train/val/test; at least 3): the real
+    /// people (see --real-people) and procedural heads for the rest.
     #[arg(long, default_value_t = 24)]
     pub identities: usize,
-    /// Live videos per identity, and as many attack videos (print and replay in turn).
+    /// How many of the identities are real people (photos and clips built into the
+    /// binary; default: all of them, at most --identities). Real people and procedural
+    /// heads are split apart, so with 3 or more real people every split has some.
+    #[arg(long, value_name = "N")]
+    pub real_people: Option<usize>,
+    /// More real people, after the built-in ones: a folder with a people.json and its
+    /// strips, as `scripts/fetch-synth-sources.sh --unclear DIR` writes them (for local
+    /// experiments; those media carry no licence statement).
+    #[arg(long, value_name = "DIR")]
+    pub people_dir: Option<PathBuf>,
+    /// Live videos per identity, and as many attack videos (print and replay in turn);
+    /// real people have three times as many.
     #[arg(long, default_value_t = 2)]
     pub videos_per_identity: usize,
     /// Frames per video (0.2 s apart).
@@ -83,6 +100,8 @@ impl SynthArgs {
         SynthArgs {
             out: Some(out.into()),
             identities: 24,
+            real_people: None,
+            people_dir: None,
             videos_per_identity: 2,
             frames: 8,
             seed: 0,
@@ -155,16 +174,12 @@ impl fmt::Display for SynthSummary {
     }
 }
 
-/// The image sources built into the binary.
+/// The image sources built into the binary besides the real people.
 pub struct Assets {
     pub brick: Plane<f32>,
-    pub astronaut: RgbImage,
 }
 
-const ASTRONAUT_PNG: &[u8] = include_bytes!("../../assets/synth/astronaut-face.png");
 const BRICK_PNG: &[u8] = include_bytes!("../../assets/synth/brick.png");
-/// The astronaut crop covers ±1.05 face units around the face box.
-const ASTRONAUT_EXTENT: f32 = 1.05;
 
 static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
     let brick = image::load_from_memory(BRICK_PNG)
@@ -174,9 +189,6 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
         brick: Plane::from_fn(brick.width() as usize, brick.height() as usize, |x, y| {
             brick.get_pixel(x as u32, y as u32).0[0] as f32 / 255.0
         }),
-        astronaut: image::load_from_memory(ASTRONAUT_PNG)
-            .expect("built-in astronaut-face.png decodes")
-            .to_rgb8(),
     }
 });
 
@@ -193,41 +205,40 @@ pub struct SourceAsset {
     pub sha256: String,
 }
 
-fn sources() -> Vec<SourceAsset> {
+/// The sources of a dataset with the first `real` of `people`.
+fn sources(people: &RealPeople, real: usize) -> Vec<SourceAsset> {
     // Made by scripts/fetch-synth-sources.sh; see trainer/assets/synth/LICENSES.md.
-    let asset = |file: &str, bytes: &[u8], original: &str, original_sha256: &str, licence: &str| {
-        SourceAsset {
-            file: format!("trainer/assets/synth/{file}"),
-            package: "scikit-image".into(),
-            version: "0.26.0".into(),
-            original: format!("skimage/data/{original}"),
-            original_sha256: original_sha256.into(),
-            licence: licence.into(),
-            sha256: sha256_hex(bytes),
-        }
-    };
-    vec![
-        asset(
-            "astronaut-face.png",
-            ASTRONAUT_PNG,
-            "astronaut.png",
-            "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
-            "public domain (NASA)",
-        ),
-        asset(
-            "brick.png",
-            BRICK_PNG,
-            "brick.png",
-            "7966caf324f6ba843118d98f7a07746d22f6a343430add0233eca5f6eaaa8fcf",
-            "CC0-1.0 (CC0 Textures)",
-        ),
-    ]
+    let mut sources = vec![SourceAsset {
+        file: "trainer/assets/synth/brick.png".into(),
+        package: "scikit-image".into(),
+        version: "0.26.0".into(),
+        original: "skimage/data/brick.png".into(),
+        original_sha256: "7966caf324f6ba843118d98f7a07746d22f6a343430add0233eca5f6eaaa8fcf".into(),
+        licence: "CC0-1.0 (CC0 Textures)".into(),
+        sha256: sha256_hex(BRICK_PNG),
+    }];
+    sources.extend(
+        people.sources[..real]
+            .iter()
+            .zip(&people.files)
+            .map(|(p, file)| SourceAsset {
+                file: file.clone(),
+                package: p.package.clone(),
+                version: p.version.clone(),
+                original: p.original.clone(),
+                original_sha256: p.original_sha256.clone(),
+                licence: p.licence.clone(),
+                sha256: p.sha256.clone(),
+            }),
+    );
+    sources
 }
 
 /// The arguments that decide the dataset's content.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ManifestArgs {
     pub identities: usize,
+    pub real_people: usize,
     pub videos_per_identity: usize,
     pub frames: usize,
     pub seed: u64,
@@ -238,7 +249,7 @@ pub struct ManifestArgs {
 pub struct IdentityEntry {
     pub name: String,
     pub split: String,
-    /// `procedural`, or the photo it comes from.
+    /// `procedural`, or `real:<name>` (a person of `trainer/assets/synth/people/`).
     pub source: String,
 }
 
@@ -284,12 +295,28 @@ pub struct IdentityPlan {
     pub index: usize,
     pub name: String,
     pub split: &'static str,
-    pub photo: bool,
+    /// The index of a real person in [`Plan::people`], `None` for a procedural head.
+    pub real: Option<usize>,
+    /// What the manifest says the identity is: `procedural` or `real:<name>`.
+    pub source: String,
+}
+
+impl IdentityPlan {
+    /// `real` or `procedural`: the group `video_groups.csv` gives the identity's videos.
+    pub fn group(&self) -> &'static str {
+        if self.real.is_some() {
+            "real"
+        } else {
+            "procedural"
+        }
+    }
 }
 
 /// Who is in which split and which videos each has.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Plan {
+    /// The real people available (built in, and from --people-dir).
+    pub people: RealPeople,
     pub identities: Vec<IdentityPlan>,
     pub videos: Vec<(VideoPlan, String)>,
 }
@@ -309,6 +336,9 @@ pub fn video_name(identity: usize, kind: Kind, index: usize) -> String {
     format!("id{identity:03}_{}_{index}", kind.name())
 }
 
+/// Videos of each kind (live, attack) a real person has for one of a procedural head.
+pub const REAL_VIDEO_FACTOR: usize = 3;
+
 /// Identity-disjoint splits (60/20/20, at least one identity each) and the videos.
 pub fn plan(args: &SynthArgs) -> Result<Plan> {
     ensure!(
@@ -326,40 +356,61 @@ pub fn plan(args: &SynthArgs) -> Result<Plan> {
         "--size must be within 32..=1024"
     );
     let n = args.identities;
-    let held_out = ((n as f32 * 0.2).round() as usize).max(1);
-    let mut order: Vec<usize> = (0..n).collect();
+    let people = RealPeople::with_dir(args.people_dir.as_deref())?;
+    let real = real_people(args, &people)?;
     let mut rng = Rng::new(derive(args.seed, &[0x5711]));
-    for i in (1..n).rev() {
-        order.swap(i, rng.below(i + 1));
-    }
+    // Real people and procedural heads are split apart, so that every split holds both
+    // kinds (when there are at least 3 of a kind); identities 0..real are the real people.
     let mut split_of = vec!["train"; n];
-    for (rank, &id) in order.iter().enumerate() {
-        split_of[id] = if rank < held_out {
-            "val"
-        } else if rank < 2 * held_out {
-            "test"
-        } else {
-            "train"
-        };
+    let groups: Vec<Vec<usize>> = if real >= 3 && n - real >= 3 {
+        vec![(0..real).collect(), (real..n).collect()]
+    } else {
+        vec![(0..n).collect()]
+    };
+    for mut group in groups {
+        let held_out = ((group.len() as f32 * 0.2).round() as usize).max(1);
+        for i in (1..group.len()).rev() {
+            group.swap(i, rng.below(i + 1));
+        }
+        for (rank, &id) in group.iter().enumerate() {
+            split_of[id] = if rank < held_out {
+                "val"
+            } else if rank < 2 * held_out {
+                "test"
+            } else {
+                "train"
+            };
+        }
     }
     let identities: Vec<IdentityPlan> = (0..n)
         .map(|i| IdentityPlan {
             index: i,
             name: format!("id{i:03}"),
             split: split_of[i],
-            photo: i == 0,
+            real: (i < real).then_some(i),
+            source: if i < real {
+                format!("real:{}", people.sources[i].name)
+            } else {
+                "procedural".into()
+            },
         })
         .collect();
     let mut videos = Vec::new();
     for id in &identities {
-        for k in 0..args.videos_per_identity {
+        // Real people are few and are what matters: they get more videos each.
+        let per_identity = if id.real.is_some() {
+            REAL_VIDEO_FACTOR * args.videos_per_identity
+        } else {
+            args.videos_per_identity
+        };
+        for k in 0..per_identity {
             videos.push((
                 video_plan(args.seed, id.index, Kind::Live, k),
                 video_name(id.index, Kind::Live, k),
             ));
         }
         let (mut prints, mut replays) = (0, 0);
-        for k in 0..args.videos_per_identity {
+        for k in 0..per_identity {
             let (kind, index) = if (id.index + k) % 2 == 0 {
                 prints += 1;
                 (Kind::Print, prints - 1)
@@ -373,18 +424,41 @@ pub fn plan(args: &SynthArgs) -> Result<Plan> {
             ));
         }
     }
-    Ok(Plan { identities, videos })
+    Ok(Plan {
+        people,
+        identities,
+        videos,
+    })
 }
 
-/// The head of identity `index` (the photo identity is the astronaut).
-pub fn identity_model(seed: u64, index: usize, photo: bool) -> FaceModel {
-    if photo {
-        FaceModel::photo(&ASSETS.astronaut, ASTRONAUT_EXTENT)
-    } else {
-        FaceModel::procedural(&Face::random(&mut Rng::new(derive(
+/// The number of real people `args` ask for (all built-in ones by default).
+pub fn real_people(args: &SynthArgs, people: &RealPeople) -> Result<usize> {
+    let available = people.len();
+    match args.real_people {
+        None => Ok(available.min(args.identities)),
+        Some(r) => {
+            ensure!(
+                r <= available,
+                "--real-people {r}: there are {available} real people (built in and --people-dir)"
+            );
+            ensure!(
+                r <= args.identities,
+                "--real-people {r} exceeds --identities {}",
+                args.identities
+            );
+            Ok(r)
+        }
+    }
+}
+
+/// Who identity `id` is: a real person or the procedural head of its index.
+pub fn identity_subject(seed: u64, id: &IdentityPlan, people: &RealPeople) -> Subject {
+    match id.real {
+        Some(person) => Subject::real(people.frames(person)),
+        None => Subject::procedural(FaceModel::procedural(&Face::random(&mut Rng::new(derive(
             seed,
-            &[index as u64, 0xFACE],
-        ))))
+            &[id.index as u64, 0xFACE],
+        ))))),
     }
 }
 
@@ -405,9 +479,10 @@ pub fn png_bytes(img: &RgbImage, compression: image::codecs::png::CompressionTyp
     bytes
 }
 
-fn manifest_args(args: &SynthArgs) -> ManifestArgs {
+fn manifest_args(args: &SynthArgs, plan: &Plan) -> ManifestArgs {
     ManifestArgs {
         identities: args.identities,
+        real_people: plan.identities.iter().filter(|i| i.real.is_some()).count(),
         videos_per_identity: args.videos_per_identity,
         frames: args.frames,
         seed: args.seed,
@@ -485,6 +560,21 @@ fn split_counts(args: &SynthArgs, plan: &Plan) -> BTreeMap<String, SplitCounts> 
     splits
 }
 
+/// `video,group` for every video: `real` or `procedural` ([`IdentityPlan::group`]).
+fn video_groups_csv(plan: &Plan) -> String {
+    let mut rows: Vec<(&str, &str)> = plan
+        .videos
+        .iter()
+        .map(|(v, name)| (name.as_str(), plan.identities[v.identity].group()))
+        .collect();
+    rows.sort();
+    let mut csv = String::from("video,group\n");
+    for (video, group) in rows {
+        csv.push_str(&format!("{video},{group}\n"));
+    }
+    csv
+}
+
 /// Writes the dataset into `<out>.partial` and renames it into place; returns the counts
 /// and whether `out` already held it.
 fn write_dataset(
@@ -497,19 +587,15 @@ fn write_dataset(
         generator: GENERATOR.into(),
         generator_version: GENERATOR_VERSION,
         synthetic: true,
-        arguments: manifest_args(args),
-        sources: sources(),
+        arguments: manifest_args(args, plan),
+        sources: sources(&plan.people, manifest_args(args, plan).real_people),
         identities: plan
             .identities
             .iter()
             .map(|id| IdentityEntry {
                 name: id.name.clone(),
                 split: id.split.into(),
-                source: if id.photo {
-                    "trainer/assets/synth/astronaut-face.png".into()
-                } else {
-                    "procedural".into()
-                },
+                source: id.source.clone(),
             })
             .collect(),
         splits: splits.clone(),
@@ -549,7 +635,7 @@ fn write_dataset(
         .identities
         .par_iter()
         .map(|id| -> Result<Vec<FileEntry>> {
-            let model = identity_model(args.seed, id.index, id.photo);
+            let subject = identity_subject(args.seed, id, &plan.people);
             let videos: Vec<&(VideoPlan, String)> = plan
                 .videos
                 .iter()
@@ -567,8 +653,14 @@ fn write_dataset(
                     let dir = partial.join(&rel_dir);
                     std::fs::create_dir_all(&dir)
                         .with_context(|| format!("creating {}", dir.display()))?;
-                    let images =
-                        scene::render_video(&model, video, args.frames, &frames, args.size, assets);
+                    let images = scene::render_video(
+                        &subject,
+                        video,
+                        args.frames,
+                        &frames,
+                        args.size,
+                        assets,
+                    );
                     let mut entries = Vec::new();
                     for (f, img) in images.iter().enumerate() {
                         let bytes = png_bytes(img, image::codecs::png::CompressionType::Fast);
@@ -601,12 +693,18 @@ fn write_dataset(
         csv.push_str(&format!("{name},{}\n", video.kind.name()));
     }
     std::fs::write(partial.join("attack_types.csv"), &csv).context("writing attack_types.csv")?;
+    let groups = video_groups_csv(plan);
+    let groups_file = crate::data::VIDEO_GROUPS_FILE;
+    std::fs::write(partial.join(groups_file), &groups)
+        .with_context(|| format!("writing {groups_file}"))?;
     let mut files: Vec<FileEntry> = files.into_iter().flatten().collect();
-    files.push(FileEntry {
-        path: "attack_types.csv".into(),
-        sha256: sha256_hex(csv.as_bytes()),
-        bytes: csv.len() as u64,
-    });
+    for (path, text) in [("attack_types.csv", &csv), (groups_file, &groups)] {
+        files.push(FileEntry {
+            path: path.into(),
+            sha256: sha256_hex(text.as_bytes()),
+            bytes: text.len() as u64,
+        });
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     manifest.files = files;
     let mut json = serde_json::to_string_pretty(&manifest)?;
@@ -651,7 +749,8 @@ mod tests {
         assert_eq!((count("train"), count("val"), count("test")), (6, 2, 2));
         let names: std::collections::BTreeSet<_> = plan.videos.iter().map(|v| &v.1).collect();
         assert_eq!(names.len(), plan.videos.len());
-        assert_eq!(plan.videos.len(), 10 * 6);
+        // 5 real people with 3 x 3 live and attack videos, 5 heads with 3 + 3.
+        assert_eq!(plan.videos.len(), 5 * 18 + 5 * 6);
         // Every identity has live, print and replay videos.
         for id in 0..10 {
             for kind in [Kind::Live, Kind::Print, Kind::Replay] {
@@ -668,9 +767,12 @@ mod tests {
 
     #[test]
     fn a_frame_is_deterministic() {
-        let model = identity_model(5, 3, false);
+        let args = SynthArgs::new("unused");
+        let plan = plan(&args).unwrap();
+        let procedural = plan.identities.iter().find(|i| i.real.is_none()).unwrap();
+        let model = identity_subject(5, procedural, &plan.people);
         for kind in [Kind::Live, Kind::Print, Kind::Replay] {
-            let video = video_plan(5, 3, kind, 0);
+            let video = video_plan(5, procedural.index, kind, 0);
             let a = scene::render_video(&model, &video, 4, &[2], 48, assets());
             let b = scene::render_video(&model, &video, 4, &[0, 2], 48, assets());
             assert_eq!(a[0].as_raw(), b[1].as_raw(), "{kind:?}");

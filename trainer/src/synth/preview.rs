@@ -8,10 +8,10 @@ use model_format::preprocess::resize;
 use rayon::prelude::*;
 
 use super::scene::{Kind, render_video};
-use super::{Plan, SynthArgs, assets, identity_model, video_plan};
+use super::{Plan, SynthArgs, assets, identity_subject, video_plan};
 
 /// Identities shown.
-pub const COLUMNS: usize = 5;
+pub const COLUMNS: usize = 7;
 /// Side of a cell in pixels (frames are resized to it).
 pub const CELL: u32 = 112;
 const LEFT: u32 = 42;
@@ -34,12 +34,12 @@ pub fn contact_sheet(args: &SynthArgs, plan: &Plan) -> RgbImage {
     let cells: Vec<Vec<RgbImage>> = plan.identities[..cols]
         .par_iter()
         .map(|id| {
-            let model = identity_model(args.seed, id.index, id.photo);
+            let subject = identity_subject(args.seed, id, &plan.people);
             ROWS.par_iter()
                 .map(|&kind| {
                     let video = video_plan(args.seed, id.index, kind, 0);
                     let img =
-                        render_video(&model, &video, args.frames, &[frame], args.size, assets())
+                        render_video(&subject, &video, args.frames, &[frame], args.size, assets())
                             .pop()
                             .expect("one frame");
                     resize(&img, CELL, CELL, Interpolation::Bicubic)

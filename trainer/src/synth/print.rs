@@ -10,8 +10,9 @@
 use std::sync::LazyLock;
 
 use super::Assets;
-use super::face::{FaceModel, dot, normalize, spec_lobe};
-use super::held::{Framing, Held, subsamples};
+use super::face::{dot, normalize, spec_lobe};
+use super::held::{Framing, Held, Thumb, subsamples};
+use super::people::Subject;
 use super::raster::{Field, Plane, Rgb, add, mix, mul, scale};
 use super::rng::{Rng, fbm, value_noise};
 use super::scene::{CROP_EXTENT, Jitter, Motion, Shot, Source, Wiggle};
@@ -197,18 +198,19 @@ pub struct Print {
     gloss: f32,
     shininess: f32,
     glare: Option<Glare>,
+    thumb: Option<Thumb>,
 }
 
 impl Print {
-    /// A printed photo of the head in `model`, for a camera of `n` sensor pixels per crop.
-    pub fn random(rng: &mut Rng, model: &FaceModel, assets: &Assets, n: usize) -> Print {
+    /// A printed photo of the head of `subject`, for a camera of `n` sensor pixels per crop.
+    pub fn random(rng: &mut Rng, subject: &Subject, assets: &Assets, n: usize) -> Print {
         let px = 2.0 * CROP_EXTENT / n as f32;
         let framing = Framing::random(rng, 0.3);
         let region = framing.region(0.95);
         // The photo, printed at the printer's resolution.
         let source = Source::random(rng, assets, 1.0);
         let photo = source.render(
-            model,
+            subject,
             0.0,
             region,
             rng.range(0.8, 2.0) * px,
@@ -262,6 +264,7 @@ impl Print {
                 + 0.5 * amp * (value_noise(x * freq * 6.0, y * freq * 1.5, seed + 9) - 0.5)
         });
         let glossy = rng.chance(0.5);
+        let thumb = Thumb::random(rng, &framing, 0.35);
         Print {
             motion: Motion::random(rng, [0.4, 0.35, 0.15], [0.08, 0.08, 0.05]),
             bend: rng.range(-0.6, 0.6),
@@ -295,6 +298,7 @@ impl Print {
                 radius: rng.range(0.08, 0.5),
                 strength: rng.range(0.03, 0.4) * if glossy { 1.0 } else { 0.3 },
             }),
+            thumb,
         }
     }
 
@@ -323,6 +327,9 @@ impl Print {
         Plane::from_fn(n, n, |x, y| {
             let p = jitter.point(n, x as f32 + 0.5, y as f32 + 0.5);
             let m = held.unproject(p);
+            if let Some(thumb) = self.thumb.as_ref().and_then(|h| h.shade(m, &light)) {
+                return thumb;
+            }
             let room = shot.room_at(&light, t, held.image_point(p));
             let margin = 0.05;
             if !self.framing.contains(m, -margin) {

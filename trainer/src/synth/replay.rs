@@ -8,8 +8,9 @@
 
 use super::Assets;
 use super::background::Background;
-use super::face::{FaceModel, dot, normalize, spec_lobe};
-use super::held::{Framing, Held, subsamples};
+use super::face::{dot, normalize, spec_lobe};
+use super::held::{Framing, Held, Thumb, subsamples};
+use super::people::Subject;
 use super::raster::{Field, Plane, Rgb, add, kelvin, luma, mul, scale};
 use super::rng::Rng;
 use super::scene::{CROP_EXTENT, Jitter, Motion, Shot, Source, room_light};
@@ -109,24 +110,32 @@ pub struct Replay {
     reflection: Background,
     reflectance: f32,
     glare: Option<Glare>,
+    thumb: Option<Thumb>,
 }
 
 impl Replay {
     pub fn random(
         rng: &mut Rng,
-        model: &FaceModel,
+        subject: &Subject,
         assets: &Assets,
         n: usize,
         duration: f32,
     ) -> Replay {
         let px = 2.0 * CROP_EXTENT / n as f32;
-        let framing = Framing::random(rng, 0.3);
+        // A fifth are high-quality recaptures: a fine screen filling the frame, no edge,
+        // no glare or banding (the hardest replays to see).
+        let high_quality = rng.chance(0.2);
+        let framing = if high_quality {
+            Framing::random(rng, 0.0)
+        } else {
+            Framing::random(rng, 0.3)
+        };
         let region = framing.region(0.95);
         let source = Source::random(rng, assets, duration);
         let content_step = rng.range(1.0, 2.4) * px;
         let still = rng
             .chance(0.3)
-            .then(|| source.render(model, 0.0, region, content_step, &mut rng.fork()));
+            .then(|| source.render(subject, 0.0, region, content_step, &mut rng.fork()));
         let layout = if rng.chance(0.7) {
             Layout::Stripe {
                 order: if rng.chance(0.8) {
@@ -144,7 +153,8 @@ impl Replay {
         let d65 = kelvin(6500.0);
         let w = kelvin(white_k);
         let glossy = rng.chance(0.7);
-        Replay {
+        let thumb = Thumb::random(rng, &framing, if high_quality { 0.0 } else { 0.35 });
+        let mut replay = Replay {
             motion: Motion::random(rng, [0.4, 0.35, 0.15], [0.06, 0.06, 0.04]),
             framing,
             bezel: rng.range(0.02, 0.12),
@@ -187,13 +197,22 @@ impl Replay {
                 radius: rng.range(0.08, 0.4),
                 strength: rng.range(0.05, 0.8) * if glossy { 1.0 } else { 0.25 },
             }),
+            thumb,
+        };
+        if high_quality {
+            replay.pitch = rng.log_range(0.3, 0.5) * px;
+            replay.glare = None;
+            replay.banding = (0.0, 1.0, 0.0, 0.0);
+            replay.reflectance = rng.range(0.002, 0.01);
+            replay.black = rng.log_range(0.0005, 0.004);
         }
+        replay
     }
 
     /// Scene radiance over the crop at time `t`.
     pub fn render(
         &self,
-        model: &FaceModel,
+        subject: &Subject,
         shot: &Shot,
         t: f32,
         jitter: &Jitter,
@@ -206,7 +225,7 @@ impl Replay {
             None => {
                 video = self
                     .source
-                    .render(model, t, self.region, self.content_step, rng);
+                    .render(subject, t, self.region, self.content_step, rng);
                 &video
             }
         };
@@ -231,6 +250,9 @@ impl Replay {
         Plane::from_fn(n, n, |x, y| {
             let p = jitter.point(n, x as f32 + 0.5, y as f32 + 0.5);
             let m = held.unproject(p);
+            if let Some(thumb) = self.thumb.as_ref().and_then(|h| h.shade(m, &light)) {
+                return thumb;
+            }
             let room = shot.room_at(&light, t, held.image_point(p));
             if !self.framing.contains(m, -self.bezel - 0.05) {
                 return room;

@@ -7,7 +7,8 @@ use image::RgbImage;
 
 use super::background::Background;
 use super::camera::{Camera, jpeg_round_trip, to_rgb8};
-use super::face::{EyeState, FaceModel, Light, Pose, drift_light, random_light};
+use super::face::{EyeState, Light, Pose, drift_light, random_light};
+use super::people::Subject;
 use super::raster::{Field, Plane, Rgb, kelvin, linear_to_srgb, luma, mix, mul, scale};
 use super::rng::{Rng, derive};
 use super::{Assets, print, replay};
@@ -257,6 +258,8 @@ impl Jitter {
 pub struct Live {
     motion: Motion,
     eyes: Eyes,
+    /// Where in a real person's clip this video starts (seconds).
+    start: f32,
 }
 
 impl Live {
@@ -264,19 +267,21 @@ impl Live {
         Live {
             motion: Motion::random(rng, [0.3, 0.2, 0.12], [0.15, 0.1, 0.06]),
             eyes: Eyes::random(rng, duration),
+            start: rng.range(0.0, CLIP_START_RANGE),
         }
     }
 
     /// Scene radiance over the crop at time `t`.
     pub fn render(
         &self,
-        model: &FaceModel,
+        subject: &Subject,
         shot: &Shot,
         t: f32,
         jitter: &Jitter,
         n: usize,
     ) -> Plane<Rgb> {
-        let view = model.view(&self.motion.pose(t, shot.focal));
+        let model = subject.at(self.start + t);
+        let view = model.view(&subject.pose(&self.motion, t, shot.focal));
         let light = shot.light_at(t);
         let eyes = self.eyes.at(t);
         Plane::from_fn(n, n, |x, y| {
@@ -307,7 +312,13 @@ pub struct Source {
     saturation: f32,
     noise: f32,
     jpeg_quality: u8,
+    /// Where in a real person's clip the recording starts (seconds).
+    start: f32,
 }
+
+/// Videos start anywhere in a real person's clip (played back and forth, so any start
+/// works).
+const CLIP_START_RANGE: f32 = 30.0;
 
 impl Source {
     pub fn random(rng: &mut Rng, assets: &Assets, duration: f32) -> Source {
@@ -326,6 +337,7 @@ impl Source {
             saturation: rng.range(0.9, 1.3),
             noise: rng.log_range(0.002, 0.02),
             jpeg_quality: rng.range(60.0, 96.0) as u8,
+            start: rng.range(0.0, CLIP_START_RANGE),
         }
     }
 
@@ -333,13 +345,14 @@ impl Source {
     /// (face units of the photo) at texel `step`, as sRGB values in [0, 1].
     pub fn render(
         &self,
-        model: &FaceModel,
+        subject: &Subject,
         t: f32,
         region: [f32; 4],
         step: f32,
         rng: &mut Rng,
     ) -> Field<Rgb> {
-        let view = model.view(&self.motion.pose(t, self.focal));
+        let model = subject.at(self.start + t);
+        let view = model.view(&subject.pose(&self.motion, t, self.focal));
         let eyes = self.eyes.at(t);
         let [x0, y0, x1, y1] = region;
         let mut field = Field::render(x0, y0, x1, y1, step, |x, y| {
@@ -393,7 +406,7 @@ pub struct VideoPlan {
 /// Renders frames `which` (indices into a clip of `frames` frames) of a video at `size`
 /// pixels. Every frame depends only on the video's seed and its index.
 pub fn render_video(
-    model: &FaceModel,
+    subject: &Subject,
     plan: &VideoPlan,
     frames: usize,
     which: &[usize],
@@ -411,10 +424,10 @@ pub fn render_video(
     }
     let scene = match plan.kind {
         Kind::Live => Scene::Live(Live::random(&mut kind_rng, duration)),
-        Kind::Print => Scene::Print(print::Print::random(&mut kind_rng, model, assets, n)),
+        Kind::Print => Scene::Print(print::Print::random(&mut kind_rng, subject, assets, n)),
         Kind::Replay => Scene::Replay(replay::Replay::random(
             &mut kind_rng,
-            model,
+            subject,
             assets,
             n,
             duration,
@@ -427,9 +440,9 @@ pub fn render_video(
             let t = f as f32 * FRAME_INTERVAL;
             let jitter = Jitter::random(&mut rng);
             let radiance = match &scene {
-                Scene::Live(live) => live.render(model, &shot, t, &jitter, n),
+                Scene::Live(live) => live.render(subject, &shot, t, &jitter, n),
                 Scene::Print(p) => p.render(&shot, t, &jitter, n),
-                Scene::Replay(r) => r.render(model, &shot, t, &jitter, n, &mut rng),
+                Scene::Replay(r) => r.render(subject, &shot, t, &jitter, n, &mut rng),
             };
             shot.camera
                 .capture(&radiance, shot.illuminant, &mut rng, size)
