@@ -2,6 +2,12 @@
 //!
 //! A config is plain data (serialised into the model file's metadata), so the file
 //! layer can validate a file without building any Burn module.
+//!
+//! Besides DeiT, the presets include DINOv2's ViT-S/14 (`dinov2_vits14`, timm's
+//! `vit_small_patch14_dinov2` at 224 px): the same blocks with LayerScale, patch 14, and a
+//! position embedding for the 16x16 grid of a 224 px input (resampled once, when the
+//! weights are imported, from the 37x37 grid DINOv2 was trained with), so that the forward
+//! pass never interpolates.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,18 +29,42 @@ pub struct VitConfig {
     pub num_classes: usize,
     /// LayerNorm epsilon; timm's DeiT uses 1e-6 (Burn's default is 1e-5).
     pub layer_norm_eps: f64,
+    /// LayerScale (CaiT, DINOv2): a learned per-channel factor on the attention and on the
+    /// MLP output before each residual addition, the tensors `blocks.N.ls1.gamma` and
+    /// `blocks.N.ls2.gamma` (timm's names; DINOv2's `layer_scale1/2.lambda1`). Left out of
+    /// the metadata when off, so files and run settings written before it existed stay
+    /// byte-for-byte what they were and still load.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub layer_scale: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// The presets a user can name on the command line.
-pub const PRESET_NAMES: [&str; 3] = [
+pub const PRESET_NAMES: [&str; 4] = [
     "deit_tiny_patch16_224",
     "deit_small_patch16_224",
     "deit_base_patch16_224",
+    DINOV2_VITS14,
 ];
+
+/// DINOv2's ViT-S/14 at 224 px (16x16 patches, 257 tokens), with LayerScale. Pretrained
+/// weights come from an ONNX export of the Hugging Face `Dinov2Model` (`trainer import
+/// --onnx`); the classification head is always new.
+pub const DINOV2_VITS14: &str = "dinov2_vits14";
 
 impl VitConfig {
     /// A DeiT preset by its timm name, with `num_classes` outputs.
     pub fn preset(name: &str, num_classes: usize) -> Option<Self> {
+        if name == DINOV2_VITS14 {
+            return Some(Self {
+                name: name.to_string(),
+                layer_scale: true,
+                ..Self::custom(224, 14, 384, 12, 6, num_classes)
+            });
+        }
         let (embed_dim, num_heads) = match name {
             "deit_tiny_patch16_224" => (192, 3),
             "deit_small_patch16_224" => (384, 6),
@@ -52,6 +82,7 @@ impl VitConfig {
             mlp_hidden_dim: embed_dim * 4,
             num_classes,
             layer_norm_eps: 1e-6,
+            layer_scale: false,
         })
     }
 
@@ -75,6 +106,7 @@ impl VitConfig {
             mlp_hidden_dim: embed_dim * 4,
             num_classes,
             layer_norm_eps: 1e-6,
+            layer_scale: false,
         }
     }
 
@@ -169,6 +201,11 @@ impl VitConfig {
                 (format!("{b}.attn.qkv.bias"), vec![3 * d]),
                 (format!("{b}.attn.proj.weight"), vec![d, d]),
                 (format!("{b}.attn.proj.bias"), vec![d]),
+            ]);
+            if self.layer_scale {
+                shapes.push((format!("{b}.ls1.gamma"), vec![d]));
+            }
+            shapes.extend([
                 (format!("{b}.norm2.weight"), vec![d]),
                 (format!("{b}.norm2.bias"), vec![d]),
                 (format!("{b}.mlp.fc1.weight"), vec![h, d]),
@@ -176,6 +213,9 @@ impl VitConfig {
                 (format!("{b}.mlp.fc2.weight"), vec![d, h]),
                 (format!("{b}.mlp.fc2.bias"), vec![d]),
             ]);
+            if self.layer_scale {
+                shapes.push((format!("{b}.ls2.gamma"), vec![d]));
+            }
         }
         shapes.extend([
             ("norm.weight".to_string(), vec![d]),
@@ -229,7 +269,8 @@ impl Architecture {
     }
 
     /// Whether a tensor is a weight matrix (quantised to int8 per output channel) rather than
-    /// a bias, a norm or an embedding (kept in f32 even in int8 files: small and sensitive).
+    /// a bias, a norm, a LayerScale factor (`.gamma`, rank 1) or an embedding (kept in f32
+    /// even in int8 files: small and sensitive).
     pub fn is_quantisable(&self, name: &str, shape: &[usize]) -> bool {
         match self {
             Architecture::Vit(_) => shape.len() >= 2 && name.ends_with(".weight"),
@@ -259,6 +300,43 @@ mod tests {
         assert_eq!(base.num_params(), 85_800_194);
         let small = VitConfig::preset("deit_small_patch16_224", 1000).unwrap();
         assert_eq!(small.num_params(), 22_050_664);
+        // DINOv2 ViT-S/14 at 224 px: 257 position embeddings, 24 LayerScale vectors and a
+        // 2-class head. Hugging Face's Dinov2Model (1370 position embeddings, a mask token,
+        // no head) has 22_056_576 = this - 257 * 384 - 770 + 1370 * 384 + 384.
+        let dinov2 = VitConfig::preset(DINOV2_VITS14, 2).unwrap();
+        assert_eq!(dinov2.num_params(), 21_629_570);
+        assert_eq!(
+            dinov2.num_params() - 257 * 384 - 770 + 1370 * 384 + 384,
+            22_056_576
+        );
+        assert_eq!((dinov2.grid_size(), dinov2.num_tokens()), (16, 257));
+        assert_eq!((dinov2.mlp_hidden_dim, dinov2.head_dim()), (1536, 64));
+    }
+
+    #[test]
+    fn layer_scale_adds_two_vectors_per_block_and_stays_out_of_old_metadata() {
+        let plain = VitConfig::custom(32, 8, 48, 2, 3, 2);
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(!json.contains("layer_scale"), "{json}");
+        // A config written before the field existed reads as one without LayerScale.
+        let old: VitConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(old, plain);
+
+        let scaled = VitConfig {
+            layer_scale: true,
+            ..plain.clone()
+        };
+        let json = serde_json::to_string(&scaled).unwrap();
+        assert_eq!(serde_json::from_str::<VitConfig>(&json).unwrap(), scaled);
+        let names: Vec<String> = scaled.tensor_shapes().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names.len(), plain.tensor_shapes().len() + 4);
+        // timm's state-dict order: ls1 after the attention, ls2 after the MLP.
+        let at = |name: &str| names.iter().position(|n| n == name).unwrap();
+        assert_eq!(at("blocks.1.ls1.gamma"), at("blocks.1.attn.proj.bias") + 1);
+        assert_eq!(at("blocks.1.ls2.gamma"), at("blocks.1.mlp.fc2.bias") + 1);
+        let architecture = Architecture::Vit(scaled);
+        assert!(!architecture.is_quantisable("blocks.0.ls1.gamma", &[48]));
+        assert!(architecture.is_quantisable("blocks.0.attn.qkv.weight", &[144, 48]));
     }
 
     #[test]

@@ -8,6 +8,17 @@
 //! ([`TokenInput::BlockInput`], docs/METHOD.md) or, for every block, the embeddings
 //! ([`TokenInput::Embeddings`], what the HaTFAS reference code computes).
 //!
+//! LayerScale (DINOv2, [`VitConfig::layer_scale`]): timm's `Block` computes
+//! `x + ls1(attn(norm1(x)))` and `x + ls2(mlp(norm2(x)))`. In such a block the attention
+//! class token is taken *after* `ls1`, i.e. exactly what the attention sub-layer adds to
+//! the residual stream, for two reasons: (1) it keeps the definition "the sub-layer's
+//! output before the residual addition" literal, so a block without LayerScale (gamma = 1)
+//! and DeiT's blocks give the same feature; (2) it depends only on the function the block
+//! computes: scaling the output projection by `c` and `ls1` by `1 / c` changes nothing the
+//! network does but would change a token taken before `ls1` (per channel, since gamma
+//! differs per channel, not just its norm, which the loss normalises away). DINOv2's
+//! gammas range over two orders of magnitude across channels, so the choice matters.
+//!
 //! Mixed precision: with a `compute` dtype other than f32 ([`Vit::forward_mixed`]), every
 //! matrix product (the linear layers and both attention products) takes its inputs cast
 //! down to that dtype and gives its result back as f32, like PyTorch's autocast; the
@@ -151,22 +162,65 @@ impl Mlp {
     }
 }
 
-/// A pre-norm transformer encoder block.
+/// LayerScale: a learned factor per channel (timm's `LayerScale`, DINOv2's
+/// `layer_scale1/2.lambda1`).
+#[derive(Module, Debug)]
+pub struct LayerScale {
+    /// `[D]`
+    pub gamma: Param<Tensor<1>>,
+}
+
+/// timm's `init_values` for a fresh DINOv2 (its `vit_small_patch14_dinov2`): blocks
+/// start close to the identity. Imported weights replace it.
+pub const LAYER_SCALE_INIT: f32 = 1e-5;
+
+impl LayerScale {
+    /// `x * gamma` over the last dimension.
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        x * self.gamma.val().unsqueeze()
+    }
+}
+
+/// `x`, times the LayerScale factor when there is one.
+fn scaled<const D: usize>(scale: &Option<LayerScale>, x: Tensor<D>) -> Tensor<D> {
+    match scale {
+        Some(scale) => scale.forward(x),
+        None => x,
+    }
+}
+
+/// A pre-norm transformer encoder block (with LayerScale when `ls1`/`ls2` are present).
 #[derive(Module, Debug)]
 pub struct Block {
     pub norm1: LayerNorm,
     pub attn: Attention,
+    pub ls1: Option<LayerScale>,
     pub norm2: LayerNorm,
     pub mlp: Mlp,
+    pub ls2: Option<LayerScale>,
 }
 
 impl Block {
-    /// Returns the block output and its attention sub-layer output (before the residual).
+    /// Returns the block output and its attention sub-layer output: what is added to the
+    /// residual (after `ls1` when the block has LayerScale; see the module docs).
     pub fn forward(&self, x: Tensor<3>, compute: FloatDType) -> (Tensor<3>, Tensor<3>) {
-        let attn_out = self.attn.forward(self.norm1.forward(x.clone()), compute);
+        let attn_out = scaled(
+            &self.ls1,
+            self.attn.forward(self.norm1.forward(x.clone()), compute),
+        );
         let x = x + attn_out.clone();
-        let x = x.clone() + self.mlp.forward(self.norm2.forward(x), compute);
+        let mlp_out = self.mlp.forward(self.norm2.forward(x.clone()), compute);
+        let x = x + scaled(&self.ls2, mlp_out);
         (x, attn_out)
+    }
+
+    /// Row 0 of the attention sub-layer output (after `ls1`) for input `x`, computing the
+    /// class token's query only: `[batch, tokens, dim]` -> `[batch, dim]`.
+    pub fn attention_class_token(&self, x: Tensor<3>, compute: FloatDType) -> Tensor<2> {
+        scaled(
+            &self.ls1,
+            self.attn.class_token(self.norm1.forward(x), compute),
+        )
     }
 }
 
@@ -202,6 +256,11 @@ impl Vit {
             layer
         };
         let norm = || LayerNormConfig::new(d).with_epsilon(eps).init(device);
+        let layer_scale = || {
+            config.layer_scale.then(|| LayerScale {
+                gamma: Param::from_tensor(Tensor::full([d], LAYER_SCALE_INIT, device)),
+            })
+        };
         let blocks = (0..config.depth)
             .map(|_| Block {
                 norm1: norm(),
@@ -210,11 +269,13 @@ impl Vit {
                     proj: linear(d, d),
                     num_heads: config.num_heads,
                 },
+                ls1: layer_scale(),
                 norm2: norm(),
                 mlp: Mlp {
                     fc1: linear(d, config.mlp_hidden_dim),
                     fc2: linear(config.mlp_hidden_dim, d),
                 },
+                ls2: layer_scale(),
             })
             .collect();
         let p = config.patch_size;
@@ -265,6 +326,11 @@ impl Vit {
             layer.gamma = Param::from_data(tensor(&format!("{prefix}.weight")), device);
             layer.beta = Some(Param::from_data(tensor(&format!("{prefix}.bias")), device));
         };
+        let layer_scale = |scale: &mut Option<LayerScale>, name: &str| {
+            if let Some(scale) = scale {
+                scale.gamma = Param::from_data(tensor(name), device);
+            }
+        };
 
         self.patch_embed.weight = Param::from_data(tensor("patch_embed.proj.weight"), device);
         self.patch_embed.bias = Some(Param::from_data(tensor("patch_embed.proj.bias"), device));
@@ -275,9 +341,11 @@ impl Vit {
             norm(&mut block.norm1, &format!("{b}.norm1"));
             linear(&mut block.attn.qkv, &format!("{b}.attn.qkv"));
             linear(&mut block.attn.proj, &format!("{b}.attn.proj"));
+            layer_scale(&mut block.ls1, &format!("{b}.ls1.gamma"));
             norm(&mut block.norm2, &format!("{b}.norm2"));
             linear(&mut block.mlp.fc1, &format!("{b}.mlp.fc1"));
             linear(&mut block.mlp.fc2, &format!("{b}.mlp.fc2"));
+            layer_scale(&mut block.ls2, &format!("{b}.ls2.gamma"));
         }
         norm(&mut self.norm, "norm");
         linear(&mut self.head, "head");
@@ -340,6 +408,12 @@ impl Vit {
             norm(&block.norm1, &format!("{b}.norm1"), &mut param);
             linear(&block.attn.qkv, &format!("{b}.attn.qkv"), &mut param);
             linear(&block.attn.proj, &format!("{b}.attn.proj"), &mut param);
+            for (scale, name) in [(&block.ls1, "ls1"), (&block.ls2, "ls2")] {
+                if let Some(scale) = scale {
+                    let [d] = scale.gamma.dims();
+                    param(format!("{b}.{name}.gamma"), scale.gamma.val(), vec![d]);
+                }
+            }
             norm(&block.norm2, &format!("{b}.norm2"), &mut param);
             linear(&block.mlp.fc1, &format!("{b}.mlp.fc1"), &mut param);
             linear(&block.mlp.fc2, &format!("{b}.mlp.fc2"), &mut param);
@@ -384,6 +458,24 @@ impl Vit {
         tokens: Option<TokenRequest>,
         compute: FloatDType,
     ) -> VitOutput {
+        let (features, class_tokens) = self.forward_features(images, tokens, compute);
+        VitOutput {
+            logits: linear(&self.head, class_token(features), compute),
+            class_tokens,
+        }
+    }
+
+    /// The final LayerNorm's output for every token, `[batch, tokens, dim]` (the
+    /// backbone's features: the head reads row 0), and the requested class tokens.
+    ///
+    /// # Panics
+    /// If a requested block index is not below the depth.
+    pub fn forward_features(
+        &self,
+        images: Tensor<4>,
+        tokens: Option<TokenRequest>,
+        compute: FloatDType,
+    ) -> (Tensor<3>, Vec<Tensor<2>>) {
         let requested = tokens.map_or(&[][..], |r| r.blocks);
         if let Some(&bad) = requested.iter().find(|&&b| b >= self.blocks.len()) {
             panic!(
@@ -396,11 +488,7 @@ impl Vit {
         if tokens.is_some_and(|r| r.input == TokenInput::Embeddings) {
             for &b in requested {
                 let block = &self.blocks[b];
-                by_block[b].get_or_insert_with(|| {
-                    block
-                        .attn
-                        .class_token(block.norm1.forward(x.clone()), compute)
-                });
+                by_block[b].get_or_insert_with(|| block.attention_class_token(x.clone(), compute));
             }
         }
         for (b, block) in self.blocks.iter().enumerate() {
@@ -410,14 +498,11 @@ impl Vit {
             }
             x = out;
         }
-        let logits = linear(&self.head, class_token(self.norm.forward(x)), compute);
-        VitOutput {
-            logits,
-            class_tokens: requested
-                .iter()
-                .map(|&b| by_block[b].clone().expect("computed above"))
-                .collect(),
-        }
+        let class_tokens = requested
+            .iter()
+            .map(|&b| by_block[b].clone().expect("computed above"))
+            .collect();
+        (self.norm.forward(x), class_tokens)
     }
 
     /// Logits only.
@@ -625,5 +710,62 @@ mod tests {
         // Block 0's input is the embeddings: both definitions agree.
         let error = relative_error(&plain.class_tokens[0], &out.class_tokens[1]);
         assert!(error < 1e-6, "block 0: {error}");
+    }
+
+    /// LayerScale multiplies each branch before its residual addition; gamma = 1 is the
+    /// plain network; the attention class token is taken after `ls1`, by both token paths;
+    /// the gammas travel through `to_weights` / `from_weights`.
+    #[test]
+    fn layer_scale_scales_each_branch_and_the_class_token_is_taken_after_it() {
+        let (plain, images) = model_and_images();
+        let device = images.device();
+        let config = VitConfig {
+            layer_scale: true,
+            ..VitConfig::custom(32, 8, 48, 2, 3, 2)
+        };
+        let with_gammas = |gamma: &dyn Fn(usize, usize) -> f32| {
+            let mut weights = plain.to_weights();
+            for block in 0..2 {
+                for (k, name) in ["ls1", "ls2"].iter().enumerate() {
+                    let values = (0..48).map(|c| gamma(2 * block + k, c)).collect();
+                    let tensor = crate::file::WeightTensor::new(vec![48], values);
+                    weights.insert(format!("blocks.{block}.{name}.gamma"), tensor);
+                }
+            }
+            weights
+        };
+        let reference = plain.forward(images.clone(), true);
+        let ones = Vit::from_weights(&config, &with_gammas(&|_, _| 1.0), &device);
+        let out = ones.forward(images.clone(), true);
+        assert!(relative_error(&reference.logits, &out.logits) < 1e-6);
+
+        // Signed gammas from 0.05 to 2.4, different per channel and per branch.
+        let gamma =
+            |i: usize, c: usize| (0.05 + 0.05 * ((c * 7 + i * 5) % 48) as f32) * [1.0, -1.0][c % 2];
+        let weights = with_gammas(&gamma);
+        let scaled = Vit::from_weights(&config, &weights, &device);
+        assert_eq!(scaled.to_weights(), weights);
+        let out = scaled.forward(images.clone(), true);
+        assert!(relative_error(&reference.logits, &out.logits) > 1e-2);
+        // Block 0 sees the same embeddings in both models: its token is gamma * the plain one.
+        let gamma0: Vec<f32> = (0..48).map(|c| gamma(0, c)).collect();
+        let gamma0 = Tensor::<1>::from_data(burn::tensor::TensorData::new(gamma0, [48]), &device);
+        let expected = reference.class_tokens[0].clone() * gamma0.unsqueeze();
+        assert!(relative_error(&expected, &out.class_tokens[0]) < 1e-6);
+
+        // The embeddings path applies ls1 too: block 1 on the embeddings.
+        let tokens = scaled.forward_mixed(
+            images.clone(),
+            Some(TokenRequest {
+                blocks: &[0, 1],
+                input: TokenInput::Embeddings,
+            }),
+            FloatDType::F32,
+        );
+        assert!(relative_error(&out.class_tokens[0], &tokens.class_tokens[0]) < 1e-6);
+        let (_, attn_out) = scaled.blocks[1].forward(scaled.embed(images), FloatDType::F32);
+        let [batch, _, dim] = attn_out.dims();
+        let row0 = attn_out.narrow(1, 0, 1).reshape([batch, dim]);
+        assert!(relative_error(&row0, &tokens.class_tokens[1]) < 1e-6);
     }
 }

@@ -116,6 +116,38 @@ impl DistillStep {
         })
     }
 
+    /// A teacher's own training step instead (`trainer teacher`): forward, soft-target
+    /// cross-entropy, backward and AdamW update of `config` with its first `freeze_blocks`
+    /// blocks frozen, as `--freeze-blocks` does.
+    pub fn labels_only(
+        config: &model_format::VitConfig,
+        batch: usize,
+        freeze_blocks: usize,
+        compute: FloatDType,
+        device: &Device,
+    ) -> Result<Self> {
+        anyhow::ensure!(
+            freeze_blocks <= config.depth,
+            "--freeze-blocks {freeze_blocks}: the model has {} blocks",
+            config.depth
+        );
+        let autodiff = device.clone().autodiff();
+        let model = Vit::new(config, &autodiff);
+        let optimizer = crate::train::optim::adamw_with(0.05, 1e-8, &model);
+        let model = crate::train::freeze::freeze_first_blocks(model, freeze_blocks);
+        let lam = Tensor::<2>::random([batch, 1], Distribution::Uniform(0.0, 1.0), &autodiff);
+        Ok(Self {
+            student: model,
+            objective: crate::train::Objective::Labels,
+            optimizer,
+            inputs: random_batch(batch, config.image_size, &autodiff),
+            targets: Tensor::cat(vec![lam.clone(), lam.neg().add_scalar(1.0)], 1),
+            lr: 5e-4 * batch as f64 / 512.0,
+            compute,
+            device: device.clone(),
+        })
+    }
+
     /// Runs one step and waits for the device.
     pub fn step(&mut self) -> Result<()> {
         let parts = crate::train::loss(

@@ -12,6 +12,7 @@ use model_format::{StorageDtype, VitConfig};
 
 use crate::backend::{self, BackendChoice, SelectedDevice};
 use crate::bench::{self, BenchReport, summarise};
+use crate::import::ImportArgs;
 use crate::model::LoadedModel;
 
 /// HaTFAS face anti-spoofing: a 5 MB DeiT-Tiny liveness model distilled from DeiT-Base,
@@ -37,6 +38,9 @@ Examples:
       --teacher-path runs/teacher/best.safetensors --distillation-type soft
   trainer eval --model runs/student/best.safetensors --data-path data/synth
   trainer import --pytorch deit_tiny.pth --model deit_tiny_patch16_224 --out tiny.safetensors
+  trainer import --onnx vit_s_focus.onnx --model dinov2_vits14 --out dinov2.safetensors
+  trainer teacher --init dinov2.safetensors --freeze-blocks 6 --data-path data/synth \
+      --output-dir runs/teacher
   trainer export --model tiny.safetensors --dtype int8 --out tiny-int8.safetensors
   trainer infer --model tiny-int8.safetensors photo.jpg
   trainer detect --json photo.jpg
@@ -45,7 +49,8 @@ Examples:
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Convert a PyTorch / timm checkpoint of a DeiT into a model file.
+    /// Convert a PyTorch / timm checkpoint of a DeiT, or an ONNX export of a DINOv2 backbone,
+    /// into a model file.
     Import(ImportArgs),
     /// Rewrite a model file with f32, f16 or int8 weights.
     Export(ExportArgs),
@@ -83,24 +88,6 @@ pub struct BackendArgs {
     /// Compute backend; `auto` takes CUDA, then a hardware wgpu GPU, then the CPU.
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
-}
-
-#[derive(Args, Debug)]
-pub struct ImportArgs {
-    /// Checkpoint: .pth/.pt (state dict at the top or under `model`/`state_dict`,
-    /// `module.` prefixes allowed) or a timm .safetensors file. With `--model mtcnn`: the
-    /// folder holding facenet-pytorch's pnet.pt, rnet.pt and onet.pt.
-    #[arg(long, value_name = "FILE|DIR")]
-    pub pytorch: PathBuf,
-    /// Preset the checkpoint is an instance of, or `mtcnn` for the face detector.
-    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(IMPORTABLE))]
-    pub model: String,
-    /// Model file to write.
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
-    /// Storage dtype of the written file.
-    #[arg(long, default_value = "f32")]
-    pub dtype: StorageDtype,
 }
 
 #[derive(Args, Debug)]
@@ -248,6 +235,13 @@ pub struct BenchArgs {
     /// --teacher-model instead of inference (img/s = batch / step time).
     #[arg(long)]
     pub distill: bool,
+    /// Time training steps of --model (a preset) with labels only, as `trainer teacher`
+    /// trains (img/s = batch / step time).
+    #[arg(long, conflicts_with = "distill")]
+    pub train: bool,
+    /// With --train: blocks frozen from the first (as `teacher --freeze-blocks`).
+    #[arg(long, default_value_t = 0, requires = "train", value_name = "N")]
+    pub freeze_blocks: usize,
     /// The frozen teacher of --distill (a preset, random weights).
     #[arg(long, value_name = "NAME", default_value = "deit_base_patch16_224")]
     pub teacher_model: String,
@@ -354,33 +348,10 @@ fn refuse_overwrite(input: &std::path::Path, output: &std::path::Path) -> Result
     Ok(())
 }
 
-/// What `import --model` accepts: the DeiT presets and the MTCNN detector.
-const IMPORTABLE: [&str; 4] = [
-    model_format::PRESET_NAMES[0],
-    model_format::PRESET_NAMES[1],
-    model_format::PRESET_NAMES[2],
-    "mtcnn",
-];
-
 fn import(args: ImportArgs) -> Result<()> {
-    refuse_overwrite(&args.pytorch, &args.out)?;
-    let file = if args.model == "mtcnn" {
-        crate::import::import_mtcnn(&args.pytorch)?
-    } else {
-        crate::import::import(&args.pytorch, &args.model)?
-    };
-    file.write(&args.out, args.dtype)?;
-    let parameters: usize = file.weights.values().map(|w| w.data.len()).sum();
-    println!(
-        "imported {} ({}, {} parameters) -> {} ({}, {:.2} MB)",
-        args.pytorch.display(),
-        file.metadata.architecture.name(),
-        parameters,
-        args.out.display(),
-        args.dtype,
-        std::fs::metadata(&args.out)?.len() as f64 / 1e6
-    );
-    Ok(())
+    let source = args.source()?;
+    refuse_overwrite(source, &args.out)?;
+    crate::import::run(&args)
 }
 
 fn export(args: ExportArgs) -> Result<()> {
@@ -578,7 +549,21 @@ fn bench_command(args: BenchArgs) -> Result<()> {
     };
     args.precision.check(&selected)?;
     let compute = args.precision.compute_dtype();
-    let (times, batch, faces) = if args.distill {
+    let (times, batch, faces) = if args.train {
+        let config = crate::train::spec::model_config(&args.model, None)?;
+        let mut step = bench::DistillStep::labels_only(
+            &config,
+            args.batch,
+            args.freeze_blocks,
+            compute,
+            device,
+        )?;
+        (
+            bench::time(args.warmup, args.iters, || step.step(), tick)?,
+            args.batch,
+            None,
+        )
+    } else if args.distill {
         let spec = |name: &str| crate::train::spec::model_config(name, None);
         let mut step = bench::DistillStep::new(
             &spec(&args.model)?,
@@ -649,6 +634,11 @@ fn bench_command(args: BenchArgs) -> Result<()> {
                 crate::distill::FeatureTokens::Embeddings => " (embedding tokens)",
             };
             format!("distill {} <- {}{tokens}", args.model, args.teacher_model)
+        } else if args.train {
+            format!(
+                "train {} ({} blocks frozen)",
+                args.model, args.freeze_blocks
+            )
         } else {
             args.model.clone()
         },

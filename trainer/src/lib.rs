@@ -16,6 +16,8 @@ pub mod import;
 pub mod infer;
 pub mod metrics;
 pub mod model;
+pub mod onnx_graph;
+pub mod onnx_import;
 pub mod plots;
 pub mod prepare;
 pub mod provenance;

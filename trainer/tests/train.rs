@@ -554,3 +554,83 @@ fn reference_feature_tokens_are_the_attention_on_the_embeddings() {
     let err = common::fails(&args);
     assert!(err.contains("other settings"), "{err}");
 }
+
+/// A pretrained teacher as the DINOv2 route makes one, in miniature: the DINOv2-shaped ONNX
+/// fixture (patch 14, LayerScale, 3 heads of 8) imported at 112 px, fine-tuned with its
+/// first block frozen (the architecture comes from the --init file), then a patch-16
+/// student of another width and head count (2 heads of 8) distilled from it on the same
+/// images, blocks paired across: the head-aware loss needs no equal widths.
+#[test]
+fn dinov2_style_teacher_fine_tuned_with_frozen_blocks_then_distilled() {
+    let (dir, data) = toy_workspace(7);
+    let data = data.to_str().unwrap();
+    let init = dir.path().join("dinov2-tiny.safetensors");
+    let onnx = common::fixtures().join("dinov2/tiny.onnx");
+    ok(&[
+        "import",
+        "--onnx",
+        onnx.to_str().unwrap(),
+        "--input-size",
+        "112",
+        "--out",
+        init.to_str().unwrap(),
+    ]);
+    let teacher_dir = dir.path().join("teacher");
+    let mut args = vec![
+        "teacher",
+        "--init",
+        init.to_str().unwrap(),
+        "--freeze-blocks",
+        "1",
+    ];
+    args.extend(recipe(data, teacher_dir.to_str().unwrap(), "2"));
+    let stdout = ok(&args);
+    assert!(stdout.contains("frozen: "), "{stdout}");
+    let teacher = teacher_dir.join("best.safetensors");
+    let (before, after) = (
+        ModelFile::read(&init).unwrap(),
+        ModelFile::read(&teacher).unwrap(),
+    );
+    assert_eq!(after.metadata.architecture, before.metadata.architecture);
+    // The exported (EMA) weights: frozen ones bit-identical, every other tensor trained.
+    for (name, weight) in &before.weights {
+        let frozen = ["patch_embed.", "cls_token", "pos_embed", "blocks.0."]
+            .iter()
+            .any(|p| name.starts_with(p));
+        assert_eq!(after.weights[name] == *weight, frozen, "{name}");
+    }
+
+    let student_dir = dir.path().join("student");
+    let student = "custom:img=112,patch=16,dim=16,depth=2,heads=2";
+    let mut args = vec!["distill", "--model", student, "--teacher-path"];
+    args.extend([
+        teacher.to_str().unwrap(),
+        "--s-id",
+        "0",
+        "1",
+        "--t-id",
+        "1",
+        "0",
+    ]);
+    args.extend(recipe(data, student_dir.to_str().unwrap(), "2"));
+    ok(&args);
+    for [total, base, logit, feature] in epoch_losses(&student_dir) {
+        for value in [total, base, logit, feature] {
+            assert!(
+                value.is_finite() && value > 0.0,
+                "{total} {base} {logit} {feature}"
+            );
+        }
+    }
+    // Resuming the teacher with another freeze is refused (the setting is recorded).
+    let mut args = vec![
+        "teacher",
+        "--init",
+        init.to_str().unwrap(),
+        "--freeze-blocks",
+        "2",
+    ];
+    args.extend(recipe(data, teacher_dir.to_str().unwrap(), "2"));
+    args.extend(["--resume", teacher_dir.to_str().unwrap()]);
+    assert!(common::fails(&args).contains("other settings"));
+}

@@ -286,14 +286,20 @@ impl RecipeArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct TeacherArgs {
-    /// Network: a preset (deit_tiny/small/base_patch16_224) or
-    /// custom:img=N,patch=N,dim=N,depth=N,heads=N[,mlp=N].
-    #[arg(long, default_value = "deit_base_patch16_224", value_name = "NAME")]
-    pub model: String,
-    /// Start from this model file (e.g. DeiT ImageNet weights from `trainer import`); the
-    /// head is re-initialised when its class count differs.
+    /// Network: a preset (deit_tiny/small/base_patch16_224, dinov2_vits14) or
+    /// custom:img=N,patch=N,dim=N,depth=N,heads=N[,mlp=N][,ls=1]. Default: the --init
+    /// file's architecture, else deit_base_patch16_224.
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Start from this model file (e.g. DeiT ImageNet weights or DINOv2 from `trainer
+    /// import`); the head is re-initialised when its class count differs.
     #[arg(long, value_name = "FILE")]
     pub init: Option<PathBuf>,
+    /// Fine-tune with the first N blocks frozen (no gradient, no update, no weight decay);
+    /// with N > 0 the patch embedding, class token and position embedding are frozen too.
+    /// 0 trains everything.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub freeze_blocks: usize,
     #[command(flatten)]
     pub recipe: RecipeArgs,
 }

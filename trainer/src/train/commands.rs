@@ -4,19 +4,39 @@ use anyhow::{Result, bail};
 
 use super::{DistillArgs, Objective, Outcome, Run, TeacherArgs, load_teacher, spec, train};
 
+/// The teacher's network when neither --model nor --init names one.
+pub const DEFAULT_TEACHER: &str = "deit_base_patch16_224";
+
 /// `trainer teacher`.
 pub fn teacher(args: &TeacherArgs) -> Result<Outcome> {
     let selected = crate::cli::select_device(args.recipe.backend)?;
-    let config = spec::model_config(&args.model, args.recipe.input_size)?;
-    let settings = serde_json::json!({
+    let size = args.recipe.input_size;
+    let config = match (&args.model, &args.init) {
+        (Some(model), _) => spec::model_config(model, size)?,
+        (None, Some(init)) => spec::config_of_file(init, size)?,
+        (None, None) => spec::model_config(DEFAULT_TEACHER, size)?,
+    };
+    if args.freeze_blocks > config.depth {
+        bail!(
+            "--freeze-blocks {}: the model has {} blocks",
+            args.freeze_blocks,
+            config.depth
+        );
+    }
+    let mut settings = serde_json::json!({
         "command": "teacher",
         "model": config,
         "init": args.init,
         "recipe": args.recipe,
     });
+    // Recorded only when on, so that runs from before the flag still resume.
+    if args.freeze_blocks > 0 {
+        settings["freeze_blocks"] = args.freeze_blocks.into();
+    }
     let run = Run {
         config,
         init: args.init.as_deref(),
+        freeze_blocks: args.freeze_blocks,
         objective: Objective::Labels,
         recipe: &args.recipe,
         settings,
@@ -82,6 +102,7 @@ pub fn distill(args: &DistillArgs) -> Result<Outcome> {
     let run = Run {
         config,
         init: args.init.as_deref(),
+        freeze_blocks: 0,
         objective: Objective::Distill {
             teacher: Box::new(teacher),
             loss,

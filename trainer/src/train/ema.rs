@@ -1,29 +1,38 @@
 //! Model EMA (timm's `ModelEmaV3` with warm-up): after every optimiser step,
 //! `ema = d * ema + (1 - d) * model` with `d = min(decay, (1 + step) / (10 + step))`, so
 //! that short runs are not dominated by the initial weights. The EMA lives outside the
-//! autodiff graph.
+//! autodiff graph. Parameters the model trains without (frozen: on an autodiff device but
+//! requiring no gradient, see `freeze`) are left as they are rather than blended with
+//! themselves, which would round them by an ulp now and then.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 
 /// The parameters of a module in visiting order, flattened, detached from autodiff and
-/// gathered on one device (data-parallel training leaves them on several).
+/// gathered on one device (data-parallel training leaves them on several); `None` for a
+/// frozen parameter.
 struct Flatten {
-    values: Vec<Tensor<1>>,
+    values: Vec<Option<Tensor<1>>>,
     device: Device,
 }
 
 impl ModuleVisitor for Flatten {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let value = param.val().inner().to_device(&self.device);
+        let value = param.val();
+        if value.is_autodiff() && !value.is_require_grad() {
+            self.values.push(None);
+            return;
+        }
+        let value = value.inner().to_device(&self.device);
         let n = value.shape().num_elements();
-        self.values.push(value.reshape([n]));
+        self.values.push(Some(value.reshape([n])));
     }
 }
 
-/// Blends each parameter with the next of `sources`: `d * self + (1 - d) * source`.
+/// Blends each parameter with the next of `sources`: `d * self + (1 - d) * source`
+/// (unchanged where the source is frozen).
 struct Blend {
-    sources: std::vec::IntoIter<Tensor<1>>,
+    sources: std::vec::IntoIter<Option<Tensor<1>>>,
     decay: f64,
 }
 
@@ -33,6 +42,9 @@ impl ModuleMapper for Blend {
             .sources
             .next()
             .expect("EMA and model have the same parameters");
+        let Some(source) = source else {
+            return param;
+        };
         param.map(|ema| {
             let dims = ema.dims();
             ema.mul_scalar(self.decay) + source.reshape(dims).mul_scalar(1.0 - self.decay)

@@ -8,6 +8,7 @@ pub mod args;
 pub mod checkpoint;
 pub mod commands;
 pub mod ema;
+pub mod freeze;
 pub mod loader;
 pub mod optim;
 pub mod parallel;
@@ -66,6 +67,8 @@ impl Objective {
 pub struct Run<'a> {
     pub config: VitConfig,
     pub init: Option<&'a Path>,
+    /// Blocks frozen from the first (with the embeddings when > 0; see [`freeze`]).
+    pub freeze_blocks: usize,
     pub objective: Objective,
     pub recipe: &'a RecipeArgs,
     /// What must not change between a run and its `--resume` (JSON of the settings).
@@ -217,6 +220,18 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
         let ema = recipe.model_ema.then(|| model.valid());
         (optimizer, ema)
     };
+
+    // After loading: loaded parameters come back trainable.
+    if run.freeze_blocks > 0 {
+        model = freeze::freeze_first_blocks(model, run.freeze_blocks);
+        println!(
+            "frozen: the patch and position embeddings, the class token and blocks 0-{} \
+             ({} of {} parameters train)",
+            run.freeze_blocks - 1,
+            freeze::trainable_parameters(&model),
+            run.config.num_params()
+        );
+    }
 
     let repeated_aug = recipe.repeated_aug.enabled(replicas.len());
     if repeated_aug {

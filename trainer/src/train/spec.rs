@@ -1,7 +1,8 @@
-//! Which network to train and what it starts from: a DeiT preset or a small custom ViT
-//! (`custom:img=32,patch=8,dim=48,depth=4,heads=3[,mlp=96]`, for tests and quick runs),
-//! optionally initialised from a model file (`--init`), with the head re-initialised when
-//! the class count differs and the position embedding interpolated when the grid does.
+//! Which network to train and what it starts from: a preset (DeiT, DINOv2) or a small
+//! custom ViT (`custom:img=32,patch=8,dim=48,depth=4,heads=3[,mlp=96][,ls=1]`, for tests
+//! and quick runs; `ls=1` adds LayerScale), optionally initialised from a model file
+//! (`--init`, whose architecture is also the default one), with the head re-initialised
+//! when the class count differs and the position embedding interpolated when the grid does.
 
 use anyhow::{Context, Result, bail};
 use model_format::{ModelFile, VitConfig, Weights};
@@ -11,7 +12,7 @@ pub const NUM_CLASSES: usize = 2;
 
 /// The configuration named by `spec`, at `input_size` when given.
 pub fn model_config(spec: &str, input_size: Option<usize>) -> Result<VitConfig> {
-    let mut config = if let Some(fields) = spec.strip_prefix("custom:") {
+    let config = if let Some(fields) = spec.strip_prefix("custom:") {
         let mut values = std::collections::HashMap::new();
         for field in fields.split(',').filter(|f| !f.is_empty()) {
             let (key, value) = field
@@ -20,8 +21,8 @@ pub fn model_config(spec: &str, input_size: Option<usize>) -> Result<VitConfig> 
             let value: usize = value
                 .parse()
                 .with_context(|| format!("{spec}: {key} must be a positive integer"))?;
-            if !["img", "patch", "dim", "depth", "heads", "mlp"].contains(&key) {
-                bail!("{spec}: unknown key {key:?} (img, patch, dim, depth, heads, mlp)");
+            if !["img", "patch", "dim", "depth", "heads", "mlp", "ls"].contains(&key) {
+                bail!("{spec}: unknown key {key:?} (img, patch, dim, depth, heads, mlp, ls)");
             }
             values.insert(key, value);
         }
@@ -40,6 +41,11 @@ pub fn model_config(spec: &str, input_size: Option<usize>) -> Result<VitConfig> 
         if let Some(mlp) = values.get("mlp") {
             config.mlp_hidden_dim = *mlp;
         }
+        config.layer_scale = match values.get("ls") {
+            None | Some(0) => false,
+            Some(1) => true,
+            Some(_) => bail!("{spec}: ls must be 0 or 1"),
+        };
         config
     } else {
         VitConfig::preset(spec, NUM_CLASSES).with_context(|| {
@@ -49,6 +55,27 @@ pub fn model_config(spec: &str, input_size: Option<usize>) -> Result<VitConfig> 
             )
         })?
     };
+    with_input_size(config, input_size)
+}
+
+/// The architecture of the model file `path` (`--init` without `--model`), with
+/// [`NUM_CLASSES`] outputs (the head is re-initialised if the file has another count) and
+/// `input_size` when given.
+pub fn config_of_file(path: &std::path::Path, input_size: Option<usize>) -> Result<VitConfig> {
+    let file = ModelFile::read(path)?;
+    let (config, _) = file
+        .metadata
+        .classifier()
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("--init {}", path.display()))?;
+    let config = VitConfig {
+        num_classes: NUM_CLASSES,
+        ..config.clone()
+    };
+    with_input_size(config, input_size)
+}
+
+fn with_input_size(mut config: VitConfig, input_size: Option<usize>) -> Result<VitConfig> {
     if let Some(size) = input_size {
         if size % config.patch_size != 0 {
             bail!(
@@ -71,6 +98,23 @@ pub fn init_weights(
     file: &ModelFile,
 ) -> Result<(Weights, Vec<String>)> {
     let mut notes = Vec::new();
+    let absent: Vec<&String> = fresh
+        .keys()
+        .filter(|name| !file.weights.contains_key(*name))
+        .collect();
+    if !absent.is_empty() {
+        let shown: Vec<&str> = absent.iter().take(4).map(|s| s.as_str()).collect();
+        notes.push(format!(
+            "{} tensor(s) not in the file, newly initialised: {}{}",
+            absent.len(),
+            shown.join(", "),
+            if absent.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        ));
+    }
     for (name, weight) in &file.weights {
         let Some(target) = fresh.get_mut(name) else {
             bail!(
@@ -199,7 +243,17 @@ mod tests {
             (32, 8, 48, 4, 3)
         );
         assert_eq!(custom.mlp_hidden_dim, 4 * 48);
+        assert!(!custom.layer_scale);
+        let scaled = model_config("custom:img=28,patch=14,dim=24,depth=2,heads=3,ls=1", None);
+        assert!(scaled.unwrap().layer_scale);
+        let dinov2 = model_config("dinov2_vits14", Some(112)).unwrap();
+        assert_eq!(
+            (dinov2.image_size, dinov2.grid_size(), dinov2.layer_scale),
+            (112, 8, true)
+        );
+        assert!(model_config("dinov2_vits14", Some(224 - 16)).is_err());
         for bad in [
+            "custom:img=28,patch=14,dim=24,depth=2,heads=3,ls=2",
             "deit_huge",
             "custom:img=32,patch=8,dim=48,depth=4",
             "custom:img=30,patch=8,dim=48,depth=4,heads=3",
