@@ -21,6 +21,7 @@
 pub mod background;
 pub mod camera;
 pub mod face;
+mod face_paint;
 pub mod held;
 pub mod people;
 pub mod preview;
@@ -29,6 +30,7 @@ pub mod raster;
 pub mod replay;
 pub mod rng;
 pub mod scene;
+pub mod shading;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -583,12 +585,13 @@ fn write_dataset(
     out: &Path,
 ) -> Result<(BTreeMap<String, SplitCounts>, bool)> {
     let splits = split_counts(args, plan);
+    let arguments = manifest_args(args, plan);
     let mut manifest = Manifest {
         generator: GENERATOR.into(),
         generator_version: GENERATOR_VERSION,
         synthetic: true,
-        arguments: manifest_args(args, plan),
-        sources: sources(&plan.people, manifest_args(args, plan).real_people),
+        sources: sources(&plan.people, arguments.real_people),
+        arguments,
         identities: plan
             .identities
             .iter()
