@@ -163,6 +163,11 @@ pub struct EvalArgs {
     /// Write the frame-level dev threshold and the metrics into the model file.
     #[arg(long)]
     pub calibrate: bool,
+    /// Choose the thresholds on the dev videos of this group only (a group of the
+    /// dataset's video_groups.csv): `real` calibrates a model for real people rather than
+    /// for the synthetic data's drawn heads. Test metrics, per group too, use them.
+    #[arg(long, value_name = "GROUP")]
+    pub threshold_group: Option<String>,
     #[command(flatten)]
     pub backend: BackendArgs,
 }
@@ -466,6 +471,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         out_dir: out_dir.clone(),
         batch: args.batch_size,
         calibrate: args.calibrate,
+        threshold_group: args.threshold_group.as_deref(),
     };
     let evaluation = crate::eval::evaluate_model(&job, &selected.device)?;
     println!(
@@ -481,9 +487,12 @@ fn eval(args: EvalArgs) -> Result<()> {
     println!("report and scores in {}", out_dir.display());
     if args.calibrate {
         println!(
-            "calibrated {}: threshold {:.6} (frame-level dev EER point)",
+            "calibrated {}: threshold {:.6} (frame-level dev EER point{})",
             args.model.display(),
-            evaluation.report.frame.threshold
+            evaluation.report.frame.threshold,
+            args.threshold_group
+                .as_ref()
+                .map_or(String::new(), |g| format!(" of the {g} videos"))
         );
     }
     Ok(())

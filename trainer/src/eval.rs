@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use burn::tensor::Device;
 use image::RgbImage;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -113,6 +113,8 @@ pub struct EvalJob<'a> {
     pub batch: usize,
     /// Write the dev threshold and the metrics into the model file.
     pub calibrate: bool,
+    /// Choose the thresholds on this group's dev videos only (`video_groups.csv`).
+    pub threshold_group: Option<&'a str>,
 }
 
 /// The result of [`evaluate_model`].
@@ -127,6 +129,16 @@ pub struct Evaluation {
 /// Scores dev and test, writes `report.json`, one score CSV per split and ROC/DET plots
 /// into `job.out_dir`, and calibrates the model file when asked.
 pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
+    // Read before the scoring, so that a missing groups file fails at once.
+    let groups = crate::data::video_groups(job.data_path)?;
+    if let Some(group) = job.threshold_group
+        && !groups.values().any(|g| g == group)
+    {
+        bail!(
+            "--threshold-group {group}: no video of {} is in that group",
+            job.data_path.join(crate::data::VIDEO_GROUPS_FILE).display()
+        );
+    }
     let dev_frames = crate::data::read_split(job.data_path, job.dev_split)?;
     let test_frames = crate::data::read_split(job.data_path, job.test_split)?;
     let model = LoadedModel::read(job.model, device)?;
@@ -142,8 +154,12 @@ pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
     let dev = score(job.dev_split, &dev_frames)?;
     let test = score(job.test_split, &test_frames)?;
     bar.finish_and_clear();
-    let groups = crate::data::video_groups(job.data_path)?;
-    let report = evaluate(&dev.scores, &test.scores)?.with_groups(&test.scores, &groups);
+    let threshold_dev = match job.threshold_group {
+        Some(group) => crate::group_metrics::dev_of_group(&dev.scores, &groups, group)
+            .map_err(|e| anyhow!("--threshold-group {group}: {e}"))?,
+        None => dev.scores.clone(),
+    };
+    let report = evaluate(&threshold_dev, &test.scores)?.with_groups(&test.scores, &groups);
 
     let out_dir = &job.out_dir;
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
@@ -160,6 +176,7 @@ pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
         "data_path": job.data_path.display().to_string(),
         "dev_split": job.dev_split,
         "test_split": job.test_split,
+        "threshold_group": job.threshold_group,
         "frames": {"dev": dev.scores.len(), "test": test.scores.len()},
         "unreadable_frames": {"dev": dev.unreadable, "test": test.unreadable},
         "metrics": report.to_json(),

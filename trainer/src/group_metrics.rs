@@ -4,8 +4,9 @@
 //! that what a model does on real faces is never hidden in a pooled figure.
 //!
 //! A group's frames and videos are scored at the report's frame and video thresholds
-//! (chosen on the whole dev split); a group without both live and attack samples has no
-//! metrics of its own (its counts are still reported).
+//! (chosen on the whole dev split, or on one group's dev videos: [`dev_of_group`]); a
+//! group without both live and attack samples has no metrics of its own (its counts are
+//! still reported).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -42,6 +43,37 @@ pub fn filter_videos(set: &ScoreSet, name: &str, keep: impl Fn(&str) -> bool) ->
         }
     }
     out
+}
+
+/// The dev samples the thresholds are chosen on when they must suit one group: the dev
+/// videos of `group` (for example `real`, to calibrate a model for real people rather than
+/// for drawn heads). An error when the group has no live or no attack dev video.
+pub fn dev_of_group(
+    dev: &ScoreSet,
+    video_groups: &BTreeMap<String, String>,
+    group: &str,
+) -> Result<ScoreSet, String> {
+    let name = format!("{} [{group}]", dev.name());
+    let part = filter_videos(dev, &name, |v| {
+        video_groups.get(v).map(String::as_str) == Some(group)
+    });
+    if part.num_live() == 0 || part.num_attacks() == 0 {
+        let mut known: Vec<&str> = video_groups.values().map(String::as_str).collect();
+        known.sort();
+        known.dedup();
+        return Err(format!(
+            "the dev split has {} live and {} attack frames in group {group:?}; a threshold \
+             needs both (groups in video_groups.csv: {})",
+            part.num_live(),
+            part.num_attacks(),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ));
+    }
+    Ok(part)
 }
 
 fn counts(set: &ScoreSet) -> Counts {
@@ -179,6 +211,45 @@ mod tests {
                 .unwrap();
         }
         s
+    }
+
+    #[test]
+    fn thresholds_can_be_chosen_on_one_groups_dev_videos() {
+        // Dev: the real person (r*) scores high, live 0.8 and attack 0.6; the drawn heads
+        // (p*) low, live 0.5 and attack 0.2. Whole dev, (FAR, FRR) by threshold: 0.2
+        // (1, 0), 0.5 (1/2, 0), 0.6 (1/2, 1/2), 0.8 (0, 1/2): the EER point is 0.6. On
+        // the real videos alone: 0.6 (1, 0), 0.8 (0, 0): it is 0.8.
+        let dev = set(&[
+            ("r_live", true, 0.8),
+            ("r_att", false, 0.6),
+            ("p_live", true, 0.5),
+            ("p_att", false, 0.2),
+        ]);
+        let groups: BTreeMap<String, String> = [
+            ("r_live", "real"),
+            ("r_att", "real"),
+            ("p_live", "procedural"),
+            ("p_att", "procedural"),
+        ]
+        .iter()
+        .map(|(v, g)| (v.to_string(), g.to_string()))
+        .collect();
+        assert_eq!(evaluate(&dev, &dev).unwrap().frame.threshold, 0.6);
+        let real = dev_of_group(&dev, &groups, "real").unwrap();
+        assert_eq!(real.len(), 2);
+        let report = evaluate(&real, &dev).unwrap();
+        assert_eq!(report.frame.threshold, 0.8);
+        assert_eq!(report.video.threshold, 0.8);
+        // A group without attacks, or unknown, is refused with the groups there are.
+        let only_live: BTreeMap<String, String> =
+            [("r_live".to_string(), "real".to_string())].into();
+        let error = dev_of_group(&dev, &only_live, "real").unwrap_err();
+        assert!(error.contains("1 live and 0 attack"), "{error}");
+        let error = dev_of_group(&dev, &groups, "nosuch").unwrap_err();
+        assert!(
+            error.contains("\"nosuch\"") && error.contains("procedural, real"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -63,7 +63,48 @@ struct Video {
     name: String,
     class: Class,
     frames: u64,
+    /// The frames' scores summed with Neumaier's compensation: `sum + compensation` is
+    /// the exact sum to a few ulps whatever the order and the number of frames.
     sum: f64,
+    compensation: f64,
+}
+
+impl Video {
+    fn add(&mut self, score: f64) {
+        let total = self.sum + score;
+        self.compensation += if self.sum.abs() >= score.abs() {
+            (self.sum - total) + score
+        } else {
+            (score - total) + self.sum
+        };
+        self.sum = total;
+        self.frames += 1;
+    }
+
+    fn mean(&self) -> f64 {
+        (self.sum + self.compensation) / self.frames as f64
+    }
+}
+
+/// Video means closer than this (relative, or absolute below 1) are one score. Means that
+/// are equal in exact arithmetic, e.g. of scores written with three decimals, can differ
+/// in the last bits after floating-point summation and division; compensated summation
+/// keeps that error to a few ulps (~1e-16), far below this, and far below any difference
+/// a model's scores (f32, ~1e-7 apart) can make.
+const VIDEO_TIE_TOLERANCE: f64 = 1e-12;
+
+/// Makes near-equal values exactly equal: runs of sorted values within
+/// [`VIDEO_TIE_TOLERANCE`] of the run's smallest take that smallest value.
+fn snap_ties(values: &mut [f64]) {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut anchor: Option<f64> = None;
+    for i in order {
+        match anchor {
+            Some(a) if values[i] - a <= VIDEO_TIE_TOLERANCE * a.abs().max(1.0) => values[i] = a,
+            _ => anchor = Some(values[i]),
+        }
+    }
 }
 
 /// The scores of one split: one sample per frame (or per video, see
@@ -152,6 +193,7 @@ impl ScoreSet {
                     class,
                     frames: 0,
                     sum: 0.0,
+                    compensation: 0.0,
                 });
                 self.video_index.insert(video.to_owned(), v);
                 v
@@ -159,9 +201,7 @@ impl ScoreSet {
         };
         // + 0.0 turns -0.0 into 0.0, so that equal scores are one distinct score.
         let score = score + 0.0;
-        let entry = &mut self.videos[v as usize];
-        entry.frames += 1;
-        entry.sum += score;
+        self.videos[v as usize].add(score);
         self.scores.push(score);
         self.classes.push(class);
         self.video_of.push(v);
@@ -213,18 +253,15 @@ impl ScoreSet {
     }
 
     /// One sample per video (in order of first appearance) whose score is the mean of
-    /// its frames' scores (summed in the order the frames were added).
+    /// its frames' scores; means equal in exact arithmetic are equal (see [`snap_ties`]).
     pub fn video_level(&self) -> ScoreSet {
         let mut out = ScoreSet::new(format!("{} (videos)", self.name));
-        for video in &self.videos {
+        let mut means: Vec<f64> = self.videos.iter().map(Video::mean).collect();
+        snap_ties(&mut means);
+        for (video, mean) in self.videos.iter().zip(means) {
             let attack_type = video.class.map(|t| self.attack_types[t as usize].as_str());
-            out.push(
-                &video.name,
-                video.class.is_none(),
-                attack_type,
-                video.sum / video.frames as f64,
-            )
-            .expect("a consistent frame set gives a consistent video set");
+            out.push(&video.name, video.class.is_none(), attack_type, mean)
+                .expect("a consistent frame set gives a consistent video set");
         }
         out
     }
@@ -961,6 +998,27 @@ mod tests {
         assert_eq!(json["test"]["video"]["threshold"], 0.5);
         assert_eq!(json["test"]["frame"]["apcer_by_type"]["mask"], 0.0);
         assert!(report.table().contains("frame"));
+    }
+
+    #[test]
+    fn video_means_equal_in_exact_arithmetic_tie() {
+        // Both means are 2.703 / 4 = 0.67575 exactly; summed in floating point in row
+        // order the attack's comes out one ulp above the live video's, which would count
+        // as a win for the attack (AUC 0) instead of a tie (AUC 1/2).
+        let live = [0.695, 0.721, 0.703, 0.584];
+        let attack = [0.666, 0.724, 0.564, 0.749];
+        let naive = |x: &[f64]| x.iter().sum::<f64>() / 4.0;
+        assert!(naive(&live) < naive(&attack));
+        let mut rows: Vec<(&str, bool, &str, f64)> =
+            live.iter().map(|&s| ("l", true, "", s)).collect();
+        rows.extend(attack.iter().map(|&s| ("a", false, "print", s)));
+        let videos = set(&rows).video_level();
+        assert_eq!(videos.scores()[0], videos.scores()[1]);
+        close(roc_of(&videos).unwrap().auc(), 0.5);
+        // A difference a model can make is kept.
+        let rows = [("l", true, "", 0.5), ("a", false, "print", 0.5 + 1e-9)];
+        let videos = set(&rows).video_level();
+        assert!(videos.scores()[0] < videos.scores()[1]);
     }
 
     #[test]

@@ -200,4 +200,35 @@ fn eval_reads_the_prepared_layout_and_calibrates_the_model() {
     let threshold = metrics["threshold"].as_f64().unwrap();
     assert_eq!(file.metadata.threshold as f64, threshold);
     assert_eq!(file.metadata.provenance.metrics.as_ref(), Some(metrics));
+
+    // --threshold-group: refused at once while no video is in the group; with every
+    // video in it, the same threshold as the whole dev split, and the report says so.
+    let eval_group = |group: &str| {
+        vec![
+            "eval".to_string(),
+            "--backend".into(),
+            "cpu".into(),
+            "--model".into(),
+            model.to_str().unwrap().into(),
+            "--data-path".into(),
+            data.to_str().unwrap().into(),
+            "--output-dir".into(),
+            report_dir.to_str().unwrap().into(),
+            "--threshold-group".into(),
+            group.into(),
+        ]
+    };
+    let args = eval_group("real");
+    let stderr = fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(stderr.contains("--threshold-group real"), "{stderr}");
+    let groups =
+        "video,group\nastro_val,real\ncamera_val,real\nastro_test,real\ncamera_test,real\n";
+    std::fs::write(data.join("video_groups.csv"), groups).unwrap();
+    ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report_dir.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["threshold_group"], "real");
+    assert_eq!(report["metrics"]["threshold"].as_f64().unwrap(), threshold);
+    assert!(report["metrics"]["groups"]["real"]["frame"]["auc"].is_number());
 }

@@ -460,6 +460,7 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
             out_dir: output.join("eval"),
             batch: recipe.eval_batch_size,
             calibrate: true,
+            threshold_group: None,
         };
         Some(crate::eval::evaluate_model(&job, &device)?)
     } else {
