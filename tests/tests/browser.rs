@@ -180,7 +180,7 @@ fn build_page(site: &Path) {
         .unwrap_or_else(|e| {
             panic!(
                 "cannot run trunk ({e}): install it with scripts/test.sh (trunk 0.21.14 and \
-                 wasm-bindgen-cli 0.2.130, see the README)"
+                 wasm-bindgen-cli 0.2.130, see docs/page.md)"
             )
         });
     assert!(

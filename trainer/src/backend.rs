@@ -141,7 +141,9 @@ fn cuda() -> Result<SelectedDevice> {
 
 #[cfg(not(feature = "cuda"))]
 fn cuda() -> Result<SelectedDevice> {
-    bail!("this trainer was built without CUDA; rebuild with `--features cuda` (see README)")
+    bail!(
+        "this trainer was built without CUDA; rebuild with `--features cuda` (see docs/training.md)"
+    )
 }
 
 /// The devices of `--devices INDICES` for data-parallel training on the backend of

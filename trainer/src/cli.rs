@@ -181,7 +181,7 @@ pub struct PrepareArgs {
     /// Where to write <split>/<true|attack>/<video>/<frame>.png and attack_types.csv.
     #[arg(long, value_name = "ROOT")]
     pub output: PathBuf,
-    /// How the input is organised (see the trainer's prepare module docs or README).
+    /// How the input is organised (see docs/data.md or the trainer's prepare module docs).
     #[arg(long, value_enum, default_value_t = crate::prepare::Layout::Generic)]
     pub layout: crate::prepare::Layout,
     /// OULU-NPU protocol (1-4).
