@@ -67,7 +67,8 @@ def main() -> int:
     parser.add_argument("work", type=Path)
     parser.add_argument("--trainer", default="target/release/trainer")
     args = parser.parse_args()
-    seeds = sorted(args.work.glob("seed*"), key=lambda p: int(p.name[4:]))
+    seeds = sorted((p for p in args.work.glob("seed*") if p.is_dir() and p.name[4:].isdigit()),
+                   key=lambda p: int(p.name[4:]))
     if not seeds:
         print(f"error: no seed*/ runs under {args.work}", file=sys.stderr)
         return 1

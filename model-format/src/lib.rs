@@ -10,6 +10,7 @@ pub mod crop;
 pub mod detect;
 pub mod file;
 pub mod gelu;
+pub mod liveness;
 pub mod metadata;
 pub mod mtcnn;
 pub mod preprocess;
@@ -18,6 +19,7 @@ pub mod vit;
 pub use config::{Architecture, PRESET_NAMES, VitConfig};
 pub use detect::{Detector, Face};
 pub use file::{FileError, ModelFile, WeightTensor, Weights};
+pub use liveness::{Liveness, LivenessError, live_score};
 pub use metadata::{
     CLASSES, FORMAT_VERSION, Interpolation, Metadata, Preprocessing, Provenance, StorageDtype,
 };

@@ -617,9 +617,9 @@ fn bench_command(args: BenchArgs) -> Result<()> {
                         model_format::PRESET_NAMES.join(", ")
                     );
                 }
-                let model = LoadedModel::read(&path, device)?;
-                let image_size = model.input_size();
-                (model.vit, image_size)
+                let liveness = LoadedModel::read(&path, device)?.liveness;
+                let image_size = liveness.input_size();
+                (liveness.vit, image_size)
             }
         };
         let input = bench::random_batch(args.batch, image_size, device);

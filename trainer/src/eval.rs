@@ -8,14 +8,14 @@ use anyhow::{Context, Result, anyhow, bail};
 use burn::tensor::Device;
 use image::RgbImage;
 use indicatif::{ProgressBar, ProgressStyle};
-use model_format::Preprocessing;
 use model_format::preprocess::{ImageView, batch_tensor, preprocess};
 use model_format::vit::Vit;
+use model_format::{Preprocessing, live_score};
 use rayon::prelude::*;
 
 use crate::data::Frame;
 use crate::metrics::{Report, ScoreSet, evaluate};
-use crate::model::{LoadedModel, live_score, read_logits};
+use crate::model::{LoadedModel, read_logits};
 
 /// Scores of one split and the frames that could not be read (skipped, with a warning).
 pub struct Scored {
@@ -84,7 +84,7 @@ pub fn score_split(
     on_batch: impl FnMut(usize),
 ) -> Result<Scored> {
     score_frames(
-        (&model.vit, &model.preprocessing),
+        (&model.liveness.vit, &model.liveness.preprocessing),
         name,
         frames,
         |i| crate::infer::read_rgb(&frames[i].path).ok(),

@@ -4,13 +4,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
-use model_format::crop::{CROP_SIZE, DEFAULT_MARGIN, face_crop};
-use model_format::preprocess::{ImageView, batch_tensor, preprocess};
-use model_format::{Detector, Face};
+use model_format::preprocess::ImageView;
+use model_format::{Detector, Face, live_score};
 use serde::Serialize;
 
 use crate::detect::detect;
-use crate::model::{LoadedModel, live_score};
+use crate::model::{LoadedModel, read_logits};
 
 /// One image's result.
 #[derive(Serialize, Debug, Clone)]
@@ -43,35 +42,32 @@ pub fn infer(
     device: &Device,
     mut emit: impl FnMut(&Prediction),
 ) -> Result<()> {
-    let preprocessing = &model.preprocessing;
-    let threshold = model.file.metadata.threshold;
+    let liveness = &model.liveness;
+    let threshold = liveness.threshold;
     for chunk in images.chunks(BATCH) {
         // (image, face, model input); the input is None when no face was found.
         let mut prepared = Vec::with_capacity(chunk.len());
         for path in chunk {
             let name = path.display().to_string();
             let rgb = read_rgb(path)?;
-            let (face, crop) = match detector {
-                None => (None, Some(rgb)),
+            let (face, input) = match detector {
+                None => (None, Some(liveness.image_input(ImageView::from(&rgb)))),
                 Some(detector) => match detect(detector, &rgb, &name)?.into_iter().next() {
                     Some(face) => {
-                        let crop = face_crop(&rgb, face.bbox, DEFAULT_MARGIN, CROP_SIZE);
-                        (Some(face), Some(crop))
+                        let input = liveness.face_input(&rgb, face.bbox);
+                        (Some(face), Some(input))
                     }
                     None => (None, None),
                 },
             };
-            let input = crop
-                .map(|crop| preprocess(ImageView::from(&crop), preprocessing))
-                .transpose()
-                .with_context(|| format!("preprocessing {name}"))?;
+            let input = input.transpose().with_context(|| format!("{name}"))?;
             prepared.push((name, face, input));
         }
         let inputs: Vec<Vec<f32>> = prepared.iter().filter_map(|(_, _, i)| i.clone()).collect();
         let mut logits = if inputs.is_empty() {
             Vec::new()
         } else {
-            model.logits(batch_tensor(&inputs, model.input_size(), device))?
+            read_logits(liveness.logits(&inputs, device))?
         }
         .into_iter();
         for (image, face, input) in prepared {
@@ -80,7 +76,7 @@ pub fn infer(
             let score = logits.as_deref().map(live_score);
             let label = match score {
                 None => "no_face",
-                Some(s) if s >= threshold => "live",
+                Some(s) if liveness.is_live(s) => "live",
                 Some(_) => "attack",
             };
             emit(&Prediction {

@@ -1,17 +1,15 @@
-//! A model file loaded onto a device, ready to classify.
+//! A model file loaded onto a device, ready to classify ([`model_format::Liveness`]).
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use burn::tensor::{Device, Tensor};
-use model_format::vit::Vit;
-use model_format::{ModelFile, Preprocessing};
+use model_format::{Liveness, ModelFile};
 
-/// A liveness model on a device, with the metadata of its file.
+/// A liveness model on a device, with its file (metadata and weights as read).
 pub struct LoadedModel {
     pub file: ModelFile,
-    pub vit: Vit,
-    pub preprocessing: Preprocessing,
+    pub liveness: Liveness,
 }
 
 impl LoadedModel {
@@ -22,24 +20,8 @@ impl LoadedModel {
 
     /// Fails when the file is not a liveness classifier (for example the face detector).
     pub fn from_file(file: ModelFile, device: &Device) -> Result<Self> {
-        let (config, preprocessing) = file.metadata.classifier().map_err(anyhow::Error::msg)?;
-        let vit = Vit::from_weights(config, &file.weights, device);
-        let preprocessing = preprocessing.clone();
-        Ok(Self {
-            file,
-            vit,
-            preprocessing,
-        })
-    }
-
-    /// Side of the square input.
-    pub fn input_size(&self) -> usize {
-        self.preprocessing.input_size
-    }
-
-    /// Logits of a batch `[B, 3, S, S]`, read back to the host.
-    pub fn logits(&self, images: Tensor<4>) -> Result<Vec<Vec<f32>>> {
-        read_logits(self.vit.logits(images))
+        let liveness = Liveness::from_file(&file, device)?;
+        Ok(Self { file, liveness })
     }
 }
 
@@ -52,26 +34,4 @@ pub fn read_logits(logits: Tensor<2>) -> Result<Vec<Vec<f32>>> {
         .map_err(|err| anyhow::anyhow!("reading logits: {err:?}"))
         .context("inference failed")?;
     Ok(values.chunks_exact(classes).map(<[f32]>::to_vec).collect())
-}
-
-/// softmax(logits)[1]: the probability of a live face.
-pub fn live_score(logits: &[f32]) -> f32 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exp: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
-    exp.get(1).copied().unwrap_or(0.0) / exp.iter().sum::<f32>()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::live_score;
-
-    #[test]
-    fn live_score_is_softmax_of_index_one() {
-        assert!((live_score(&[0.0, 0.0]) - 0.5).abs() < 1e-7);
-        // softmax([1, 3])[1] = e^3 / (e^1 + e^3) = 1 / (1 + e^-2)
-        let expected = 1.0 / (1.0 + (-2.0f32).exp());
-        assert!((live_score(&[1.0, 3.0]) - expected).abs() < 1e-6);
-        // Large logits do not overflow.
-        assert!((live_score(&[1000.0, 0.0])).abs() < 1e-6);
-    }
 }

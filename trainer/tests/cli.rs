@@ -223,10 +223,14 @@ fn infer_classifies_the_detected_face_crop() {
     let image = image::open(&photo).unwrap().to_rgb8();
     let face = trainer::detect::detect(&detector, &image, "astronaut").unwrap()[0].clone();
     let crop = face_crop(&image, face.bbox, DEFAULT_MARGIN, CROP_SIZE);
-    let input = preprocess(ImageView::from(&crop), &loaded.preprocessing).unwrap();
-    let want = loaded
-        .logits(batch_tensor(&[input], loaded.input_size(), &device))
-        .unwrap();
+    let preprocessing = &loaded.liveness.preprocessing;
+    let input = preprocess(ImageView::from(&crop), preprocessing).unwrap();
+    let want = trainer::model::read_logits(loaded.liveness.vit.logits(batch_tensor(
+        &[input],
+        preprocessing.input_size,
+        &device,
+    )))
+    .unwrap();
 
     let got: Vec<f32> = serde_json::from_value(lines[1]["logits"].clone()).unwrap();
     for (g, w) in got.iter().zip(&want[0]) {

@@ -485,7 +485,7 @@ impl App {
     /// Puts a loaded liveness model in place and shows its facts.
     fn install_model(&self, liveness: Liveness, detector_facts: &ModelFacts) {
         let ui = &self.ui;
-        let threshold = liveness.threshold;
+        let threshold = liveness.threshold();
         set_style(
             &ui.gauge_threshold,
             "left",
@@ -899,7 +899,7 @@ impl App {
             face.as_ref(),
             score,
             smoothed,
-            liveness.threshold,
+            liveness.threshold(),
             (w, h),
             scale,
             None,
@@ -948,7 +948,7 @@ impl App {
             face.as_ref(),
             score,
             score,
-            liveness.threshold,
+            liveness.threshold(),
             image.dimensions(),
             1.0,
             Some(image),

@@ -1,22 +1,17 @@
 //! The page's pipeline on a Burn device: model files in, faces and live scores out.
-//! Every step is the shared code the trainer runs (`model_format`): MTCNN detection, the
-//! face crop of `trainer prepare`/`trainer infer` ([`model_format::crop::face_crop`]), the
-//! DeiT evaluation transform ([`model_format::preprocess`]) and the ViT. Only the device
+//! Every step is the shared code the trainer runs (`model_format`): MTCNN detection and
+//! the liveness classifier ([`model_format::Liveness`]: the face crop of `trainer
+//! prepare`, the DeiT evaluation transform, the ViT, the live score). Only the device
 //! differs, and results are read back asynchronously (WebGPU cannot block).
 //!
 //! Compiles for every target, so that native tests hold it to `trainer infer`.
 
 use burn::tensor::{Device, Tensor, TensorData};
 use image::RgbImage;
-use model_format::crop::{CROP_SIZE, DEFAULT_MARGIN, face_crop};
-use model_format::preprocess::{ImageView, batch_tensor, preprocess};
-use model_format::vit::Vit;
-use model_format::{
-    Architecture, Detector, Face, ModelFile, MtcnnConfig, MtcnnNets, Preprocessing,
-};
+use model_format::{Architecture, Detector, Face, ModelFile, MtcnnConfig, MtcnnNets, live_score};
 use serde::Serialize;
 
-use crate::track::{Plan, live_score, offset_faces};
+use crate::track::{Plan, offset_faces};
 
 /// In camera and video mode the smallest face searched for in a whole frame is this
 /// fraction of the frame's shorter side (a visitor in front of a camera fills far more),
@@ -58,12 +53,10 @@ impl ModelFacts {
     }
 }
 
-/// The liveness classifier on a device.
+/// The liveness classifier on a device ([`model_format::Liveness`], as `trainer infer`
+/// runs it), with what the page shows about its file.
 pub struct Liveness {
-    pub vit: Vit,
-    pub preprocessing: Preprocessing,
-    /// Live when softmax(logits)[1] >= threshold.
-    pub threshold: f32,
+    pub classifier: model_format::Liveness,
     pub facts: ModelFacts,
 }
 
@@ -73,30 +66,27 @@ impl Liveness {
     pub fn from_bytes(name: &str, bytes: &[u8], device: &Device) -> Result<Self, String> {
         let file = ModelFile::from_bytes(name, bytes).map_err(|e| e.to_string())?;
         let facts = ModelFacts::of(name, bytes.len(), &file);
-        let (config, preprocessing) = file
-            .metadata
-            .classifier()
-            .map_err(|e| format!("{name}: {e}"))?;
-        Ok(Self {
-            vit: Vit::from_weights(config, &file.weights, device),
-            preprocessing: preprocessing.clone(),
-            threshold: file.metadata.threshold,
-            facts,
-        })
+        let classifier =
+            model_format::Liveness::from_file(&file, device).map_err(|e| format!("{name}: {e}"))?;
+        Ok(Self { classifier, facts })
     }
 
-    /// The model input for the face `face_box` of `frame`: the crop `trainer prepare`
-    /// saves ([`face_crop`]: square, 20 % margin, 224 px), then the evaluation transform.
+    /// Live when the score is at least this.
+    pub fn threshold(&self) -> f32 {
+        self.classifier.threshold
+    }
+
+    /// The model input for the face `face_box` of `frame` (the trainer's crop and
+    /// evaluation transform).
     pub fn input(&self, frame: &RgbImage, face_box: [f32; 4]) -> Result<Vec<f32>, String> {
-        let crop = face_crop(frame, face_box, DEFAULT_MARGIN, CROP_SIZE);
-        preprocess(ImageView::from(&crop), &self.preprocessing).map_err(|e| e.to_string())
+        self.classifier
+            .face_input(frame, face_box)
+            .map_err(|e| e.to_string())
     }
 
     /// Logits of one preprocessed input.
     pub async fn logits(&self, input: Vec<f32>, device: &Device) -> Result<Vec<f32>, String> {
-        let size = self.preprocessing.input_size;
-        let logits = self.vit.logits(batch_tensor(&[input], size, device));
-        read(logits).await
+        read(self.classifier.logits(&[input], device)).await
     }
 
     /// Logits and live score of the face `face_box` of `frame`.
@@ -113,7 +103,7 @@ impl Liveness {
 
     /// One forward pass on a blank input (compiles the GPU kernels before the first face).
     pub async fn warm_up(&self, device: &Device) -> Result<(), String> {
-        let size = self.preprocessing.input_size;
+        let size = self.classifier.input_size();
         self.logits(vec![0.0; 3 * size * size], device)
             .await
             .map(|_| ())

@@ -135,13 +135,6 @@ pub fn iou(a: [f32; 4], b: [f32; 4]) -> f32 {
     if union > 0.0 { inter / union } else { 0.0 }
 }
 
-/// softmax(logits)[1]: the probability of a live face (class order attack, live).
-pub fn live_score(logits: &[f32]) -> f32 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exp: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
-    exp.get(1).copied().unwrap_or(0.0) / exp.iter().sum::<f32>()
-}
-
 /// The live score averaged over time: an exponential moving average whose weight follows
 /// the time between frames (time constant [`SMOOTHING_MS`]), so that it behaves the same
 /// at 2 and at 30 frames per second.
@@ -353,14 +346,6 @@ mod tests {
         assert_eq!(iou([0.0, 0.0, 10.0, 10.0], [20.0, 20.0, 30.0, 30.0]), 0.0);
         // 5x10 overlap of two 10x10 boxes: 50 / 150.
         assert!((iou([0.0, 0.0, 10.0, 10.0], [5.0, 0.0, 15.0, 10.0]) - 1.0 / 3.0).abs() < 1e-6);
-    }
-
-    #[test]
-    fn live_score_is_softmax_of_index_one() {
-        assert!((live_score(&[0.0, 0.0]) - 0.5).abs() < 1e-7);
-        let expected = 1.0 / (1.0 + (-2.0f32).exp());
-        assert!((live_score(&[1.0, 3.0]) - expected).abs() < 1e-6);
-        assert!(live_score(&[1000.0, 0.0]).abs() < 1e-6);
     }
 
     #[test]
