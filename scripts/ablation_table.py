@@ -49,13 +49,11 @@ def value(report: dict, group, level: str, metric: str) -> float:
     return report["groups"][group][level][metric]
 
 
-def real_people(data: Path) -> str:
-    """The real people of the test split, by identity directory prefix."""
-    groups = (data / "video_groups.csv").read_text().splitlines()[1:]
-    test = {p.name for p in (data / "test").glob("*/*")}
-    ids = sorted({v.split("_")[0] for v, g in (line.split(",") for line in groups)
-                  if g == "real" and v in test})
-    return " ".join(ids)
+def real_people(data: Path, split: str) -> str:
+    """The real people of a split, by name (the dataset manifest's identity sources)."""
+    identities = json.loads((data / "manifest.json").read_text())["identities"]
+    return ", ".join(i["source"].split(":", 1)[1] for i in identities
+                     if i["split"] == split and i["source"].startswith("real:"))
 
 
 def fmt(metric: str, x: float) -> str:
@@ -80,7 +78,9 @@ def main() -> int:
     print("test metrics at the dev threshold (frame level unless said); ACER in %;")
     print("each cell: mean over seeds [min, max] (n seeds)")
     for seed in seeds:
-        print(f"- {seed.name}: real people in test: {real_people(seed / 'data')}")
+        data = seed / "data"
+        print(f"- {seed.name}: real people in test: {real_people(data, 'test')}; "
+              f"in val: {real_people(data, 'val')}")
     print()
     print("| run | " + " | ".join(c[0] for c in COLUMNS) + " |")
     print("|---|" + "---|" * len(COLUMNS))
