@@ -6,7 +6,7 @@
 
 use anyhow::{Result, bail};
 use burn::tensor::{Device, FloatDType};
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 /// The backend a user asks for.
@@ -92,6 +92,21 @@ pub struct SelectedDevice {
     pub backend: &'static str,
     /// What was found, e.g. `wgpu (Vulkan, NVIDIA H200, discrete)`.
     pub description: String,
+}
+
+/// The `--backend` flag every command that computes takes.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct BackendArgs {
+    /// Compute backend; `auto` takes CUDA, then a hardware wgpu GPU, then the CPU.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+}
+
+/// [`select`] for a command's `--backend`, logging the choice.
+pub fn select_device(args: BackendArgs) -> Result<SelectedDevice> {
+    let selected = select(args.backend)?;
+    tracing::info!("backend: {}", selected.description);
+    Ok(selected)
 }
 
 /// Picks and initialises the device for `choice`.

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use model_format::vit::Vit;
 use model_format::{StorageDtype, VitConfig};
 
-use crate::backend::{self, BackendChoice, SelectedDevice};
+use crate::backend::{BackendArgs, select_device};
 use crate::bench::{self, BenchReport, summarise};
 use crate::import::ImportArgs;
 use crate::model::LoadedModel;
@@ -81,13 +81,6 @@ pub enum Command {
     /// Distils a student (default deit_tiny_patch16_224) from a trained teacher with the
     /// HaTFAS loss (logit distillation + head-aware feature distillation).
     Distill(crate::train::DistillArgs),
-}
-
-#[derive(Args, Debug, Clone, Copy, Default)]
-pub struct BackendArgs {
-    /// Compute backend; `auto` takes CUDA, then a hardware wgpu GPU, then the CPU.
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
-    pub backend: BackendChoice,
 }
 
 #[derive(Args, Debug)]
@@ -331,12 +324,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Teacher(args)) => teacher(args),
         Some(Command::Distill(args)) => distill(args),
     }
-}
-
-pub fn select_device(args: BackendArgs) -> Result<SelectedDevice> {
-    let selected = backend::select(args.backend)?;
-    tracing::info!("backend: {}", selected.description);
-    Ok(selected)
 }
 
 fn refuse_overwrite(input: &std::path::Path, output: &std::path::Path) -> Result<()> {

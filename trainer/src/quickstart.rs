@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser};
 use model_format::StorageDtype;
 
-use crate::cli::BackendArgs;
+use crate::backend::BackendArgs;
 use crate::train::{DistillArgs, Outcome, TeacherArgs};
 
 /// The quickstart's settings.

@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::loader::Augmentation;
 use super::schedule::{CosineSchedule, scaled_lr};
 use crate::augment::{Mixup, RandomResizedCrop};
+use crate::backend::BackendArgs;
 use crate::backend::Precision;
-use crate::cli::BackendArgs;
 use crate::distill::{DistillationType, FeatureTokens};
 use crate::randaugment::RandAugment;
 

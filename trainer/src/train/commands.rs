@@ -9,7 +9,7 @@ pub const DEFAULT_TEACHER: &str = "deit_base_patch16_224";
 
 /// `trainer teacher`.
 pub fn teacher(args: &TeacherArgs) -> Result<Outcome> {
-    let selected = crate::cli::select_device(args.recipe.backend)?;
+    let selected = crate::backend::select_device(args.recipe.backend)?;
     let size = args.recipe.input_size;
     let config = match (&args.model, &args.init) {
         (Some(model), _) => spec::model_config(model, size)?,
@@ -49,7 +49,7 @@ pub fn teacher(args: &TeacherArgs) -> Result<Outcome> {
 pub fn distill(args: &DistillArgs) -> Result<Outcome> {
     use crate::distill::{FeatureTokens, HatfasLoss, validate_layers};
 
-    let selected = crate::cli::select_device(args.recipe.backend)?;
+    let selected = crate::backend::select_device(args.recipe.backend)?;
     let config = spec::model_config(&args.model, args.recipe.input_size)?;
     let (teacher, teacher_config) = load_teacher(
         &args.teacher_path,
