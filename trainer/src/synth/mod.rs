@@ -194,17 +194,26 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
     }
 });
 
+/// Where a file of the repository comes from: the registry package it was cut from, the
+/// file inside it and the licence (`people.json` entries and the manifest's sources).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PackageOrigin {
+    pub package: String,
+    pub version: String,
+    /// The file inside the package.
+    pub original: String,
+    pub original_sha256: String,
+    pub licence: String,
+    /// Of the file in the repository (as built into the binary).
+    pub sha256: String,
+}
+
 /// A source image of the dataset, for the manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SourceAsset {
     pub file: String,
-    pub package: String,
-    pub version: String,
-    pub original: String,
-    pub original_sha256: String,
-    pub licence: String,
-    /// Of `file`, as built into the binary.
-    pub sha256: String,
+    #[serde(flatten)]
+    pub origin: PackageOrigin,
 }
 
 /// The sources of a dataset with the first `real` of `people`.
@@ -212,12 +221,15 @@ fn sources(people: &RealPeople, real: usize) -> Vec<SourceAsset> {
     // Made by scripts/fetch-synth-sources.sh; see trainer/assets/synth/LICENSES.md.
     let mut sources = vec![SourceAsset {
         file: "trainer/assets/synth/brick.png".into(),
-        package: "scikit-image".into(),
-        version: "0.26.0".into(),
-        original: "skimage/data/brick.png".into(),
-        original_sha256: "7966caf324f6ba843118d98f7a07746d22f6a343430add0233eca5f6eaaa8fcf".into(),
-        licence: "CC0-1.0 (CC0 Textures)".into(),
-        sha256: sha256_hex(BRICK_PNG),
+        origin: PackageOrigin {
+            package: "scikit-image".into(),
+            version: "0.26.0".into(),
+            original: "skimage/data/brick.png".into(),
+            original_sha256: "7966caf324f6ba843118d98f7a07746d22f6a343430add0233eca5f6eaaa8fcf"
+                .into(),
+            licence: "CC0-1.0 (CC0 Textures)".into(),
+            sha256: sha256_hex(BRICK_PNG),
+        },
     }];
     sources.extend(
         people.sources[..real]
@@ -225,12 +237,7 @@ fn sources(people: &RealPeople, real: usize) -> Vec<SourceAsset> {
             .zip(&people.files)
             .map(|(p, file)| SourceAsset {
                 file: file.clone(),
-                package: p.package.clone(),
-                version: p.version.clone(),
-                original: p.original.clone(),
-                original_sha256: p.original_sha256.clone(),
-                licence: p.licence.clone(),
-                sha256: p.sha256.clone(),
+                origin: p.origin.clone(),
             }),
     );
     sources

@@ -132,14 +132,9 @@ pub struct PersonSource {
     pub kind: String,
     /// Frames in the strip.
     pub frames: usize,
-    pub package: String,
-    pub version: String,
-    /// The file inside the package.
-    pub original: String,
-    pub original_sha256: String,
-    pub licence: String,
-    /// Of the strip file in the repository.
-    pub sha256: String,
+    /// The package the strip was cut from; its `sha256` is the strip file's.
+    #[serde(flatten)]
+    pub origin: super::PackageOrigin,
 }
 
 /// Real people: the entries of a `people.json` and their strips.
@@ -206,7 +201,7 @@ impl RealPeople {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             ensure!(
-                super::sha256_hex(&bytes) == source.sha256,
+                super::sha256_hex(&bytes) == source.origin.sha256,
                 "{} does not match the SHA-256 in {}",
                 file.display(),
                 index.display()
@@ -276,7 +271,7 @@ mod tests {
             assert!(names.insert(&source.name), "{} twice", source.name);
             assert_eq!(
                 super::super::sha256_hex(people.strip(i)),
-                source.sha256,
+                source.origin.sha256,
                 "{}",
                 source.name
             );
