@@ -1,6 +1,7 @@
 use super::*;
 use crate::config::{Architecture, VitConfig};
 use crate::metadata::Metadata;
+use half::bf16;
 
 const ORIGIN: &str = "damaged.safetensors";
 
