@@ -1,0 +1,137 @@
+//! Which backend the page computes on: WebGPU's adapter, software adapters, the notes the
+//! page shows about the choice.
+
+use super::*;
+
+pub(super) fn cpu_note(forced: bool) -> &'static str {
+    if forced {
+        "The CPU backend was chosen with ?\u{2060}backend=cpu."
+    } else {
+        "The models run on the CPU (WebAssembly) instead, several times slower than on a \
+         GPU. A browser with WebGPU (Chrome, Edge, Safari 26 or later) uses the GPU."
+    }
+}
+
+/// WebGPU when the browser has a hardware adapter (or `?backend=webgpu`), else the CPU
+/// backend; the notice says why the CPU was chosen.
+pub(super) async fn choose_device(choice: BackendChoice) -> (Device, Backend, Option<String>) {
+    if choice == BackendChoice::Cpu {
+        return (Device::flex(), Backend::Cpu, Some(cpu_note(true).into()));
+    }
+    // wgpu panics when navigator.gpu is missing: ask the browser first.
+    let adapter = match gpu_adapter().await {
+        Ok(adapter) => adapter,
+        Err(reason) => {
+            let note = format!("{reason} {}", cpu_note(false));
+            return (Device::flex(), Backend::Cpu, Some(note));
+        }
+    };
+    // A software adapter (SwiftShader, llvmpipe) runs the models far slower than the CPU
+    // backend does (DeiT-Tiny: ~16 s against ~0.12 s), as the trainer's `--backend auto`
+    // skips software renderers.
+    if let Some(name) = software_adapter(&adapter)
+        && choice == BackendChoice::Auto
+    {
+        let note = format!(
+            "This browser's WebGPU runs on a software renderer ({name}), far slower than the \
+             CPU: the models run on the CPU (WebAssembly). Add ?\u{2060}backend=webgpu to the address \
+             to use it anyway."
+        );
+        return (Device::flex(), Backend::Cpu, Some(note));
+    }
+    match Device::wgpu_options().init_async().await {
+        Ok(device) => (device, Backend::WebGpu, None),
+        Err(e) => (
+            Device::flex(),
+            Backend::Cpu,
+            Some(format!(
+                "WebGPU could not be started ({e}). {}",
+                cpu_note(false)
+            )),
+        ),
+    }
+}
+
+/// `adapter.info` as text ("vendor architecture description"), empty parts left out.
+pub(super) fn adapter_name(adapter: &JsValue) -> String {
+    let info = Reflect::get(adapter, &"info".into()).ok();
+    ["vendor", "architecture", "description"]
+        .iter()
+        .filter_map(|key| info.as_ref().and_then(|i| get_string(i, key)))
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The adapter's name when it is a software renderer (the browser's fallback adapter).
+pub(super) fn software_adapter(adapter: &JsValue) -> Option<String> {
+    let flag = |object: Option<JsValue>| {
+        object
+            .and_then(|o| Reflect::get(&o, &"isFallbackAdapter".into()).ok())
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    };
+    let info = Reflect::get(adapter, &"info".into()).ok();
+    let name = adapter_name(adapter);
+    let lower = name.to_ascii_lowercase();
+    let software = flag(info)
+        || flag(Some(adapter.clone()))
+        || ["swiftshader", "llvmpipe", "lavapipe", "basic render"]
+            .iter()
+            .any(|s| lower.contains(s));
+    software.then(|| {
+        if name.is_empty() {
+            "fallback adapter".into()
+        } else {
+            name
+        }
+    })
+}
+
+/// The browser's WebGPU adapter, or why there is none.
+pub(super) async fn gpu_adapter() -> Result<JsValue, String> {
+    let navigator = window().navigator();
+    let gpu = Reflect::get(&navigator, &"gpu".into()).unwrap_or(JsValue::UNDEFINED);
+    if gpu.is_undefined() || gpu.is_null() {
+        return Err("This browser has no WebGPU.".into());
+    }
+    let request = Reflect::get(&gpu, &"requestAdapter".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or("This browser's WebGPU cannot request an adapter.")?;
+    let promise: js_sys::Promise = request
+        .call0(&gpu)
+        .map_err(|e| js_error(&e))?
+        .dyn_into()
+        .map_err(|_| "WebGPU's requestAdapter gave no promise.".to_string())?;
+    let adapter = JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("WebGPU has no usable adapter ({}).", js_error(&e)))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err(
+            "WebGPU is present but offers no adapter (the GPU may be blocked or disabled).".into(),
+        );
+    }
+    Ok(adapter)
+}
+
+/// "WebGPU: … on <adapter>" or "CPU: …".
+pub(super) async fn backend_description(backend: Backend, choice: BackendChoice) -> String {
+    match backend {
+        Backend::Cpu if choice == BackendChoice::Cpu => {
+            "CPU: Burn flex in WebAssembly (?\u{2060}backend=cpu)".into()
+        }
+        Backend::Cpu => "CPU: Burn flex in WebAssembly".into(),
+        Backend::WebGpu => {
+            let name = gpu_adapter()
+                .await
+                .map(|a| adapter_name(&a))
+                .unwrap_or_default();
+            if name.is_empty() {
+                "WebGPU: Burn wgpu".into()
+            } else {
+                format!("WebGPU: Burn wgpu on {name}")
+            }
+        }
+    }
+}
