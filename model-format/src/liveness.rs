@@ -69,7 +69,7 @@ impl Liveness {
     /// [`Self::image_input`]), on the device.
     pub fn logits(&self, inputs: &[Vec<f32>], device: &Device) -> Tensor<2> {
         self.vit
-            .logits(batch_tensor(inputs, self.input_size(), device))
+            .forward(batch_tensor(inputs, self.input_size(), device))
     }
 
     /// Whether a live score passes the threshold.

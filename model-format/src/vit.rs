@@ -47,7 +47,7 @@ pub struct VitOutput {
 }
 
 /// What a block's attention class token is computed from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TokenInput {
     /// Block i's attention on block i's own input: the token of the forward pass itself
     /// (docs/METHOD.md).
@@ -433,12 +433,14 @@ impl Vit {
             .collect()
     }
 
-    /// `[batch, 3, H, W]` normalised images -> logits (and, when `with_class_tokens`, every
-    /// block's attention class token on its own input, in block order).
-    pub fn forward(&self, images: Tensor<4>, with_class_tokens: bool) -> VitOutput {
-        if !with_class_tokens {
-            return self.forward_mixed(images, None, FloatDType::F32);
-        }
+    /// `[batch, 3, H, W]` normalised images -> logits `[batch, classes]`.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.forward_mixed(images, None, FloatDType::F32).logits
+    }
+
+    /// Logits and every block's attention class token on its own input, in block order
+    /// (what the head-aware loss reads).
+    pub fn forward_with_class_tokens(&self, images: Tensor<4>) -> VitOutput {
         let every_block: Vec<usize> = (0..self.blocks.len()).collect();
         let request = TokenRequest {
             blocks: &every_block,
@@ -503,11 +505,6 @@ impl Vit {
             .map(|&b| by_block[b].clone().expect("computed above"))
             .collect();
         (self.norm.forward(x), class_tokens)
-    }
-
-    /// Logits only.
-    pub fn logits(&self, images: Tensor<4>) -> Tensor<2> {
-        self.forward(images, false).logits
     }
 
     /// Patch embedding, class token and position embedding: `[B, tokens, D]` (the first
@@ -606,7 +603,7 @@ mod tests {
     #[test]
     fn mixed_precision_forward_stays_close_to_f32_but_is_not_f32() {
         let (vit, images) = model_and_images();
-        let exact = vit.forward(images.clone(), true);
+        let exact = vit.forward_with_class_tokens(images.clone());
         let plain = vit.forward_mixed(images.clone(), Some(ALL_BLOCKS), FloatDType::F32);
         assert_eq!(relative_error(&exact.logits, &plain.logits), 0.0);
         // bf16 keeps 8 significant bits, f16 11: the errors must show that the products
@@ -690,7 +687,7 @@ mod tests {
             }),
             FloatDType::F32,
         );
-        let plain = vit.forward(images.clone(), true);
+        let plain = vit.forward_with_class_tokens(images.clone());
         assert_eq!(relative_error(&plain.logits, &out.logits), 0.0);
         let embeddings = vit.embed(images);
         assert_eq!(out.class_tokens.len(), blocks.len());
@@ -734,9 +731,9 @@ mod tests {
             }
             weights
         };
-        let reference = plain.forward(images.clone(), true);
+        let reference = plain.forward_with_class_tokens(images.clone());
         let ones = Vit::from_weights(&config, &with_gammas(&|_, _| 1.0), &device);
-        let out = ones.forward(images.clone(), true);
+        let out = ones.forward_with_class_tokens(images.clone());
         assert!(relative_error(&reference.logits, &out.logits) < 1e-6);
 
         // Signed gammas from 0.05 to 2.4, different per channel and per branch.
@@ -745,7 +742,7 @@ mod tests {
         let weights = with_gammas(&gamma);
         let scaled = Vit::from_weights(&config, &weights, &device);
         assert_eq!(scaled.to_weights(), weights);
-        let out = scaled.forward(images.clone(), true);
+        let out = scaled.forward_with_class_tokens(images.clone());
         assert!(relative_error(&reference.logits, &out.logits) > 1e-2);
         // Block 0 sees the same embeddings in both models: its token is gamma * the plain one.
         let gamma0: Vec<f32> = (0..48).map(|c| gamma(0, c)).collect();

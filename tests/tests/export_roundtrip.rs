@@ -25,7 +25,7 @@ fn logits_of(file: &ModelFile, device: &Device) -> Vec<f32> {
         .map(|image| preprocess(ImageView::from(image), p).unwrap())
         .collect();
     let images = batch_tensor(&inputs, p.input_size, device);
-    vit.logits(images)
+    vit.forward(images)
         .into_data()
         .try_into_vec::<f32>()
         .unwrap()

@@ -18,7 +18,7 @@ fn check_parity(checkpoint: &str, expected: &str, config: VitConfig) {
 
     let (input_shape, input) = reference_tensor(expected, "input");
     let images = Tensor::<4>::from_data(TensorData::new(input, input_shape.clone()), &device);
-    let output = vit.forward(images, true);
+    let output = vit.forward_with_class_tokens(images);
 
     let (_, want_logits) = reference_tensor(expected, "logits");
     let logits = output.logits.into_data().try_into_vec::<f32>().unwrap();

@@ -87,15 +87,18 @@ impl DistillStep {
         tokens: crate::distill::TokenInput,
         device: &Device,
     ) -> Result<Self> {
-        use crate::distill::{DistillationType, HatfasLoss};
+        use crate::distill::HatfasLossConfig;
         let autodiff = device.clone().autodiff();
         let ids: Vec<usize> = [4, 6, 8]
             .into_iter()
             .filter(|&i| i < student.depth.min(teacher.depth))
             .collect();
-        let loss = HatfasLoss::new(DistillationType::Soft, 0.7, 1.0, 3.0, ids.clone(), ids)
-            .map_err(anyhow::Error::msg)?
-            .with_token_input(tokens);
+        let loss = HatfasLossConfig::new()
+            .with_s_ids(ids.clone())
+            .with_t_ids(ids)
+            .with_tokens(tokens)
+            .init()
+            .map_err(anyhow::Error::msg)?;
         let student_vit = Vit::new(student, &autodiff);
         let optimizer = crate::train::optim::adamw_with(0.05, 1e-8, &student_vit);
         // Soft targets as mixup makes them: each row sums to one.

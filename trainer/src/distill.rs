@@ -16,7 +16,9 @@ pub use model_format::{TokenInput, TokenRequest};
 const NORMALIZE_EPS: f64 = 1e-12;
 
 /// The logit-level distillation term.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum DistillationType {
     /// No logit distillation: the base loss only (alpha is ignored).
     None,
@@ -198,31 +200,43 @@ pub struct LossParts {
     pub feature: Tensor<1>,
 }
 
-/// The complete HaTFAS loss configuration.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HatfasLoss {
-    kind: DistillationType,
-    alpha: f64,
-    beta: f64,
-    tau: f64,
-    s_ids: Vec<usize>,
-    t_ids: Vec<usize>,
-    tokens: TokenInput,
+/// The HaTFAS loss's settings, as `trainer distill` names them (`--distillation-type`,
+/// `--distillation-alpha`, `-beta`, `-tau`, `--s-id`, `--t-id`, `--feature-tokens`); the
+/// defaults are the paper's. [`HatfasLossConfig::init`] checks them.
+#[derive(burn::config::Config, Debug, PartialEq)]
+pub struct HatfasLossConfig {
+    /// The logit-level term.
+    #[config(default = "DistillationType::Soft")]
+    pub kind: DistillationType,
+    /// Weight of the logit term against the base loss, in [0, 1].
+    #[config(default = 0.7)]
+    pub alpha: f64,
+    /// Weight of the head-aware feature loss, finite and >= 0.
+    #[config(default = 1.0)]
+    pub beta: f64,
+    /// Temperature of the soft logit term, finite and > 0.
+    #[config(default = 3.0)]
+    pub tau: f64,
+    /// Student blocks whose class tokens are distilled, paired in order with `t_ids`
+    /// (both empty: no feature loss).
+    #[config(default = "vec![4, 6, 8]")]
+    pub s_ids: Vec<usize>,
+    /// Teacher blocks, paired with `s_ids`.
+    #[config(default = "vec![4, 6, 8]")]
+    pub t_ids: Vec<usize>,
+    /// What the distilled class tokens are computed from.
+    #[config(default = "TokenInput::BlockInput")]
+    pub tokens: TokenInput,
 }
 
-impl HatfasLoss {
-    /// Validates and stores the configuration: `alpha` in [0, 1], `beta` finite and >= 0,
-    /// `tau` finite and > 0, `s_ids` and `t_ids` of equal length. Empty id lists mean no
-    /// feature loss (its part is 0). The ids are checked against the models' depths by
-    /// [`validate_layers`], which needs the models.
-    pub fn new(
-        kind: DistillationType,
-        alpha: f64,
-        beta: f64,
-        tau: f64,
-        s_ids: Vec<usize>,
-        t_ids: Vec<usize>,
-    ) -> Result<Self, String> {
+impl HatfasLossConfig {
+    /// The loss, once the settings are checked: `alpha` in [0, 1], `beta` finite and >= 0,
+    /// `tau` finite and > 0, `s_ids` and `t_ids` of equal length. The ids are checked
+    /// against the models' depths by [`validate_layers`], which needs the models.
+    pub fn init(&self) -> Result<HatfasLoss, String> {
+        let Self {
+            alpha, beta, tau, ..
+        } = *self;
         if !(0.0..=1.0).contains(&alpha) {
             return Err(format!("alpha must be in [0, 1], got {alpha}"));
         }
@@ -232,65 +246,47 @@ impl HatfasLoss {
         if !(tau.is_finite() && tau > 0.0) {
             return Err(format!("tau must be finite and > 0, got {tau}"));
         }
-        if s_ids.len() != t_ids.len() {
+        if self.s_ids.len() != self.t_ids.len() {
             return Err(format!(
                 "s_ids has {} entries but t_ids has {}",
-                s_ids.len(),
-                t_ids.len()
+                self.s_ids.len(),
+                self.t_ids.len()
             ));
         }
-        Ok(Self {
-            kind,
-            alpha,
-            beta,
-            tau,
-            s_ids,
-            t_ids,
-            tokens: TokenInput::BlockInput,
+        Ok(HatfasLoss {
+            config: self.clone(),
         })
     }
+}
 
-    /// What the distilled class tokens are computed from (default: each block's input).
-    pub fn with_token_input(mut self, tokens: TokenInput) -> Self {
-        self.tokens = tokens;
-        self
-    }
+/// The HaTFAS loss, from a checked [`HatfasLossConfig`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct HatfasLoss {
+    config: HatfasLossConfig,
+}
 
+impl HatfasLoss {
     /// The student's class tokens the feature loss needs, in pair order (`None` without
     /// layer pairs).
     pub fn student_tokens(&self) -> Option<TokenRequest<'_>> {
-        self.request(&self.s_ids)
+        self.request(&self.config.s_ids)
     }
 
     /// The teacher's class tokens the feature loss needs, in pair order.
     pub fn teacher_tokens(&self) -> Option<TokenRequest<'_>> {
-        self.request(&self.t_ids)
+        self.request(&self.config.t_ids)
     }
 
     fn request<'a>(&self, blocks: &'a [usize]) -> Option<TokenRequest<'a>> {
         (!blocks.is_empty()).then_some(TokenRequest {
             blocks,
-            input: self.tokens,
+            input: self.config.tokens,
         })
     }
 
-    pub fn kind(&self) -> DistillationType {
-        self.kind
-    }
-    pub fn alpha(&self) -> f64 {
-        self.alpha
-    }
-    pub fn beta(&self) -> f64 {
-        self.beta
-    }
-    pub fn tau(&self) -> f64 {
-        self.tau
-    }
-    pub fn s_ids(&self) -> &[usize] {
-        &self.s_ids
-    }
-    pub fn t_ids(&self) -> &[usize] {
-        &self.t_ids
+    /// The settings it was made from.
+    pub fn config(&self) -> &HatfasLossConfig {
+        &self.config
     }
 
     /// `total = (1 - alpha) * base + alpha * logit + beta * feature`. For
@@ -311,30 +307,31 @@ impl HatfasLoss {
         teacher_tokens: &[Tensor<2>],
     ) -> LossParts {
         let device = student_logits.device();
-        let (alpha, logit) = match self.kind {
+        let config = &self.config;
+        let (alpha, logit) = match config.kind {
             DistillationType::None => (0.0, Tensor::<1>::zeros([1], &device)),
             DistillationType::Soft => (
-                self.alpha,
-                soft_distillation(student_logits, teacher_logits, self.tau),
+                config.alpha,
+                soft_distillation(student_logits, teacher_logits, config.tau),
             ),
             DistillationType::Hard => (
-                self.alpha,
+                config.alpha,
                 hard_distillation(student_logits, teacher_logits),
             ),
         };
-        let feature = if self.s_ids.is_empty() {
+        let feature = if config.s_ids.is_empty() {
             Tensor::<1>::zeros([1], &device)
         } else {
             assert_eq!(
                 student_tokens.len(),
-                self.s_ids.len(),
+                config.s_ids.len(),
                 "one token per layer pair"
             );
             head_aware_feature_loss(student_tokens, teacher_tokens)
         };
         let total = base_loss.clone().mul_scalar(1.0 - alpha)
             + logit.clone().mul_scalar(alpha)
-            + feature.clone().mul_scalar(self.beta);
+            + feature.clone().mul_scalar(config.beta);
         LossParts {
             total,
             base: base_loss,

@@ -49,7 +49,7 @@ pub fn score_frames(
         let mut logits = if readable.is_empty() {
             Vec::new()
         } else {
-            read_logits(vit.logits(batch_tensor(&readable, preprocessing.input_size, device)))?
+            read_logits(vit.forward(batch_tensor(&readable, preprocessing.input_size, device)))?
         }
         .into_iter();
         for (frame, input) in chunk.iter().zip(&inputs) {

@@ -225,7 +225,7 @@ fn infer_classifies_the_detected_face_crop() {
     let crop = face_crop(&image, face.bbox, DEFAULT_MARGIN, CROP_SIZE);
     let preprocessing = &loaded.liveness.preprocessing;
     let input = preprocess(ImageView::from(&crop), preprocessing).unwrap();
-    let want = trainer::model::read_logits(loaded.liveness.vit.logits(batch_tensor(
+    let want = trainer::model::read_logits(loaded.liveness.vit.forward(batch_tensor(
         &[input],
         preprocessing.input_size,
         &device,

@@ -5,6 +5,27 @@ use super::*;
 use burn::tensor::{Device, TensorData};
 use std::collections::HashMap;
 
+/// The loss from its six numeric settings, in the order the paper lists them.
+fn hatfas(
+    kind: DistillationType,
+    alpha: f64,
+    beta: f64,
+    tau: f64,
+    s_ids: Vec<usize>,
+    t_ids: Vec<usize>,
+) -> Result<HatfasLoss, String> {
+    HatfasLossConfig {
+        kind,
+        alpha,
+        beta,
+        tau,
+        s_ids,
+        t_ids,
+        tokens: TokenInput::BlockInput,
+    }
+    .init()
+}
+
 const TOL: f64 = 1e-5;
 
 /// The tokens of blocks `ids`, in that order.
@@ -283,8 +304,7 @@ fn total_matches_torch() {
         (DistillationType::Hard, "hard"),
     ] {
         let dev = device();
-        let loss =
-            HatfasLoss::new(kind, alpha, beta, tau, fx.ids("s_ids"), fx.ids("t_ids")).unwrap();
+        let loss = hatfas(kind, alpha, beta, tau, fx.ids("s_ids"), fx.ids("t_ids")).unwrap();
         let s = fx.tensor2("student_logits", &dev).require_grad();
         let students = tokens(&fx, "student_tokens", &dev, true);
         let teachers = tokens(&fx, "teacher_tokens", &dev, false);
@@ -483,29 +503,19 @@ fn feature_loss_by_hand() {
 #[test]
 fn validation() {
     use DistillationType::*;
-    assert!(HatfasLoss::new(Soft, 0.7, 1.0, 3.0, vec![4, 6, 8], vec![4, 6, 8]).is_ok());
-    assert!(HatfasLoss::new(Hard, 0.0, 0.0, 1.0, vec![], vec![]).is_ok());
-    assert!(HatfasLoss::new(None, 1.0, 2.0, 0.5, vec![0], vec![11]).is_ok());
+    assert!(hatfas(Soft, 0.7, 1.0, 3.0, vec![4, 6, 8], vec![4, 6, 8]).is_ok());
+    assert!(hatfas(Hard, 0.0, 0.0, 1.0, vec![], vec![]).is_ok());
+    assert!(hatfas(None, 1.0, 2.0, 0.5, vec![0], vec![11]).is_ok());
     let err = |r: Result<HatfasLoss, String>| r.unwrap_err();
-    assert!(err(HatfasLoss::new(Soft, 1.5, 1.0, 3.0, vec![], vec![])).contains("alpha"));
-    assert!(err(HatfasLoss::new(Soft, -0.1, 1.0, 3.0, vec![], vec![])).contains("alpha"));
-    assert!(err(HatfasLoss::new(Soft, f64::NAN, 1.0, 3.0, vec![], vec![])).contains("alpha"));
-    assert!(err(HatfasLoss::new(Soft, 0.5, -1.0, 3.0, vec![], vec![])).contains("beta"));
-    assert!(
-        err(HatfasLoss::new(
-            Soft,
-            0.5,
-            f64::INFINITY,
-            3.0,
-            vec![],
-            vec![]
-        ))
-        .contains("beta")
-    );
-    assert!(err(HatfasLoss::new(Soft, 0.5, 1.0, 0.0, vec![], vec![])).contains("tau"));
-    assert!(err(HatfasLoss::new(Soft, 0.5, 1.0, -2.0, vec![], vec![])).contains("tau"));
-    assert!(err(HatfasLoss::new(Soft, 0.5, 1.0, f64::NAN, vec![], vec![])).contains("tau"));
-    assert!(err(HatfasLoss::new(Soft, 0.5, 1.0, 3.0, vec![1, 2], vec![1])).contains("entries"));
+    assert!(err(hatfas(Soft, 1.5, 1.0, 3.0, vec![], vec![])).contains("alpha"));
+    assert!(err(hatfas(Soft, -0.1, 1.0, 3.0, vec![], vec![])).contains("alpha"));
+    assert!(err(hatfas(Soft, f64::NAN, 1.0, 3.0, vec![], vec![])).contains("alpha"));
+    assert!(err(hatfas(Soft, 0.5, -1.0, 3.0, vec![], vec![])).contains("beta"));
+    assert!(err(hatfas(Soft, 0.5, f64::INFINITY, 3.0, vec![], vec![])).contains("beta"));
+    assert!(err(hatfas(Soft, 0.5, 1.0, 0.0, vec![], vec![])).contains("tau"));
+    assert!(err(hatfas(Soft, 0.5, 1.0, -2.0, vec![], vec![])).contains("tau"));
+    assert!(err(hatfas(Soft, 0.5, 1.0, f64::NAN, vec![], vec![])).contains("tau"));
+    assert!(err(hatfas(Soft, 0.5, 1.0, 3.0, vec![1, 2], vec![1])).contains("entries"));
 
     assert_eq!(validate_layers(&[4, 6, 8], &[4, 6, 8], 12, 12), Ok(()));
     assert_eq!(validate_layers(&[11], &[0], 12, 1), Ok(()));
@@ -550,13 +560,13 @@ fn none_ignores_alpha_and_empty_ids_give_no_feature_loss() {
     let s = t2(&[&[1.0, 0.0]], &dev);
     let t = t2(&[&[0.0, 1.0]], &dev);
     let base = Tensor::<1>::from_data(TensorData::new(vec![0.8f32], [1]), &dev);
-    let parts = HatfasLoss::new(DistillationType::None, 0.9, 2.0, 3.0, vec![], vec![])
+    let parts = hatfas(DistillationType::None, 0.9, 2.0, 3.0, vec![], vec![])
         .unwrap()
         .compute(base.clone(), s.clone(), t.clone(), &[], &[]);
     assert_close("none total", scalar(parts.total), 0.8);
     assert_close("none logit", scalar(parts.logit), 0.0);
     assert_close("none feature", scalar(parts.feature), 0.0);
-    let parts = HatfasLoss::new(DistillationType::Hard, 0.25, 2.0, 3.0, vec![], vec![])
+    let parts = hatfas(DistillationType::Hard, 0.25, 2.0, 3.0, vec![], vec![])
         .unwrap()
         .compute(base, s, t, &[], &[]);
     // Student (e/(1+e), 1/(1+e)), target 1: CE = ln(1 + e).

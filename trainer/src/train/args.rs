@@ -347,6 +347,21 @@ pub struct DistillArgs {
     pub recipe: RecipeArgs,
 }
 
+impl DistillArgs {
+    /// The loss settings these flags give.
+    pub fn loss_config(&self) -> crate::distill::HatfasLossConfig {
+        crate::distill::HatfasLossConfig {
+            kind: self.distillation_type,
+            alpha: self.distillation_alpha,
+            beta: self.distillation_beta,
+            tau: self.distillation_tau,
+            s_ids: self.s_id.clone(),
+            t_ids: self.t_id.clone(),
+            tokens: self.feature_tokens.input(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -394,6 +409,17 @@ mod tests {
             (args.s_id.clone(), args.t_id.clone()),
             (vec![4, 6, 8], vec![4, 6, 8])
         );
+        // The paper's settings are also the loss's own defaults, so flags and library agree.
+        assert_eq!(args.loss_config(), crate::distill::HatfasLossConfig::new());
+        let defaults = distill("--teacher-path t.safetensors --data-path d --output-dir o");
+        assert_eq!(
+            defaults.unwrap().loss_config(),
+            crate::distill::HatfasLossConfig::new()
+        );
+        let changed =
+            distill("--teacher-path t --data-path d --output-dir o --distillation-tau 2 --s-id 3");
+        let changed = changed.unwrap().loss_config();
+        assert_eq!((changed.tau, changed.s_ids), (2.0, vec![3]));
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub fn teacher(args: &TeacherArgs) -> Result<Outcome> {
 
 /// `trainer distill`.
 pub fn distill(args: &DistillArgs) -> Result<Outcome> {
-    use crate::distill::{FeatureTokens, HatfasLoss, validate_layers};
+    use crate::distill::{FeatureTokens, validate_layers};
 
     let selected = crate::backend::select_device(args.recipe.backend)?;
     let config = spec::model_config(&args.model, args.recipe.input_size)?;
@@ -63,16 +63,7 @@ pub fn distill(args: &DistillArgs) -> Result<Outcome> {
             config.image_size
         );
     }
-    let loss = HatfasLoss::new(
-        args.distillation_type,
-        args.distillation_alpha,
-        args.distillation_beta,
-        args.distillation_tau,
-        args.s_id.clone(),
-        args.t_id.clone(),
-    )
-    .map_err(anyhow::Error::msg)?
-    .with_token_input(args.feature_tokens.input());
+    let loss = args.loss_config().init().map_err(anyhow::Error::msg)?;
     if !args.s_id.is_empty() || !args.t_id.is_empty() {
         validate_layers(&args.s_id, &args.t_id, config.depth, teacher_config.depth)
             .map_err(|e| anyhow::anyhow!("--s-id/--t-id: {e}"))?;

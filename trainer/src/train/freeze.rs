@@ -93,7 +93,7 @@ mod tests {
         let mut optimizer = optim::adamw_with(0.05, 1e-8, &model);
         let average = model.valid();
         let images = Tensor::<4>::random([2, 3, 28, 28], Distribution::Normal(0.0, 1.0), &device);
-        let out = model.forward(images, true);
+        let out = model.forward_with_class_tokens(images);
         let loss = out.logits.square().sum() + out.class_tokens[2].clone().sum();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let model = optimizer.step(1e-2, model, grads);

@@ -59,7 +59,8 @@ impl Objective {
 
     fn needs_teacher(&self) -> bool {
         matches!(self, Objective::Distill { loss, .. }
-            if loss.kind() != crate::distill::DistillationType::None || !loss.s_ids().is_empty())
+            if loss.config().kind != crate::distill::DistillationType::None
+                || !loss.config().s_ids.is_empty())
     }
 }
 

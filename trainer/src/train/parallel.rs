@@ -247,7 +247,7 @@ mod tests {
     use burn::tensor::{Distribution, Tensor};
 
     use super::*;
-    use crate::distill::{DistillationType, HatfasLoss};
+    use crate::distill::HatfasLossConfig;
 
     const SIZE: usize = 16;
 
@@ -324,14 +324,10 @@ mod tests {
             &device.clone().autodiff(),
         );
         let teacher = vit("custom:img=16,patch=8,dim=32,depth=2,heads=2", &device);
-        let hatfas = HatfasLoss::new(
-            DistillationType::Soft,
-            0.7,
-            1.0,
-            3.0,
-            vec![0, 1],
-            vec![1, 1],
-        );
+        let hatfas = HatfasLossConfig::new()
+            .with_s_ids(vec![0, 1])
+            .with_t_ids(vec![1, 1])
+            .init();
         let objective = Objective::Distill {
             teacher: Box::new(teacher),
             loss: hatfas.unwrap(),
