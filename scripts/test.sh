@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI). Installs what it needs on a fresh machine
-# (the wasm32 target, ffmpeg, chromium, wasm-bindgen-cli, trunk), then: formatting, the
-# wasm32 build of the shared crate and the page's crate, and every test of the workspace
-# (release profile, shared with the main job), the browser test included.
+# (the wasm32 target, ffmpeg, chromium, wasm-bindgen-cli, trunk), then: formatting, lints
+# (clippy, warnings as errors), the wasm32 build of the shared crate and the page's crate
+# (the page's `web` profile), and every test of the workspace (release profile, shared
+# with the main job), the browser test included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,9 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 if ! cargo fmt --version >/dev/null 2>&1; then
   rustup component add rustfmt
+fi
+if ! cargo clippy --version >/dev/null 2>&1; then
+  rustup component add clippy
 fi
 if ! command -v ffmpeg >/dev/null 2>&1; then
   echo "== installing ffmpeg (trainer prepare decodes videos with it)"
@@ -43,8 +47,16 @@ fi
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
+# Lints, warnings as errors: the native workspace, and the page's browser-only code,
+# which only the wasm32 target compiles.
+echo "== cargo clippy (native and wasm32)"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p model-format -p web -- -D warnings
+
+# The page's profile (Cargo.toml's [profile.web], what `trunk build --release` uses), so
+# that the browser test's Trunk build finds the program already built.
 echo "== model-format and web for wasm32-unknown-unknown"
-cargo build --release --target wasm32-unknown-unknown -p model-format -p web
+cargo build --profile web --target wasm32-unknown-unknown -p model-format -p web
 
 echo "== cargo test --workspace --release"
 log=$(mktemp)

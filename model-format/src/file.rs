@@ -677,7 +677,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let pid = 0u32;
 
     let mut attempt = 0;
-    let (temp_path, mut file) = loop {
+    let (temp_path, file) = loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(file_name);
@@ -695,13 +695,13 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             Err(e) => return Err(e),
         }
     };
-    let result = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| {
-            drop(file);
-            std::fs::rename(&temp_path, path)
-        });
+    let written = {
+        // Moved in, so that it is closed at the end of this block, before the rename
+        // (Windows cannot rename an open file).
+        let mut file = file;
+        file.write_all(bytes).and_then(|()| file.sync_all())
+    };
+    let result = written.and_then(|()| std::fs::rename(&temp_path, path));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&temp_path);
         return Err(e);

@@ -168,8 +168,8 @@ fn make_setup() -> Setup {
 }
 
 /// `trunk build --release` into `site` (Trunk.toml at the root: offline, wasm-bindgen
-/// 0.2.130 from PATH, no wasm-opt). scripts/test.sh builds the wasm first, so this only
-/// runs wasm-bindgen and copies files.
+/// 0.2.130 from PATH, no wasm-opt, Cargo.toml's `web` profile). scripts/test.sh builds
+/// the wasm first, so this only runs wasm-bindgen and copies files.
 fn build_page(site: &Path) {
     let started = Instant::now();
     let output = Command::new("trunk")

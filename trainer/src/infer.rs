@@ -60,7 +60,7 @@ pub fn infer(
                     None => (None, None),
                 },
             };
-            let input = input.transpose().with_context(|| format!("{name}"))?;
+            let input = input.transpose().with_context(|| name.to_string())?;
             prepared.push((name, face, input));
         }
         let inputs: Vec<Vec<f32>> = prepared.iter().filter_map(|(_, _, i)| i.clone()).collect();

@@ -220,11 +220,9 @@ fn train_teacher(args: &QuickstartArgs, data: &Path, dinov2: &Option<PathBuf>) -
                 let preset = VitConfig::preset("dinov2_vits14", crate::train::spec::NUM_CLASSES);
                 let file =
                     crate::onnx_import::import_onnx(onnx, preset.as_ref(), Some(INPUT_SIZE))?;
-                // Written aside and renamed, so that a killed run never leaves half a file.
+                // (ModelFile::write writes aside and renames: a killed run leaves no half file.)
                 std::fs::create_dir_all(&args.dir)?;
-                let partial = imported.with_extension("partial");
-                file.write(&partial, StorageDtype::F32)?;
-                std::fs::rename(&partial, &imported)?;
+                file.write(&imported, StorageDtype::F32)?;
             }
             flags.extend([
                 "--init".into(),

@@ -36,7 +36,7 @@ use crate::dom::{
 };
 use crate::fetch::{fetch_bytes, file_bytes};
 use crate::pipeline::{FaceDetector, Liveness, ModelFacts, decode_image};
-use crate::track::{Smoother, Timings, Tracker, Verdict};
+use crate::track::{History, Verdict};
 
 mod gpu;
 mod params;
@@ -69,9 +69,7 @@ struct App {
     generation: Cell<u64>,
     /// True while a model is being loaded (the loop waits).
     busy: Cell<bool>,
-    tracker: RefCell<Tracker>,
-    smoother: RefCell<Smoother>,
-    timings: RefCell<Timings>,
+    history: RefCell<History>,
     first_verdict: Cell<Option<f64>>,
     /// Set when the page cannot continue (no detector, a device failure).
     failed: Cell<bool>,
@@ -108,9 +106,7 @@ impl App {
             source: RefCell::new(Source::None),
             generation: Cell::new(0),
             busy: Cell::new(false),
-            tracker: RefCell::new(Tracker::default()),
-            smoother: RefCell::new(Smoother::default()),
-            timings: RefCell::new(Timings::default()),
+            history: RefCell::new(History::default()),
             first_verdict: Cell::new(None),
             failed: Cell::new(false),
             csp_violations: Cell::new(0),
@@ -289,9 +285,7 @@ impl App {
     /// Forgets the track, the smoothed score and the timings (new source or model).
     fn restart_analysis(&self) {
         self.generation.set(self.generation.get() + 1);
-        self.tracker.borrow_mut().reset();
-        self.smoother.borrow_mut().reset();
-        self.timings.borrow_mut().reset();
+        self.history.borrow_mut().reset();
         if let Source::Image { done, .. } = &mut *self.source.borrow_mut() {
             *done = false;
         }
@@ -480,14 +474,14 @@ impl App {
                         name: name.clone(),
                         url,
                     });
-                    if let Ok(play) = self.ui.video.play() {
-                        if let Err(e) = JsFuture::from(play).await {
-                            self.ui.error(Some(&format!(
-                                "{name}: cannot be played ({})",
-                                js_error(&e)
-                            )));
-                            return;
-                        }
+                    if let Ok(play) = self.ui.video.play()
+                        && let Err(e) = JsFuture::from(play).await
+                    {
+                        self.ui.error(Some(&format!(
+                            "{name}: cannot be played ({})",
+                            js_error(&e)
+                        )));
+                        return;
                     }
                     self.ui.error(None);
                 }
@@ -637,6 +631,7 @@ impl App {
         Ok(Some((rgb, scale)))
     }
 
+    /// The next video frame, analysed and shown.
     async fn analyse_video_frame(
         &self,
         detector: &FaceDetector,
@@ -645,98 +640,99 @@ impl App {
         let Some((frame, scale)) = self.grab_frame()? else {
             return Ok(());
         };
-        let generation = self.generation.get();
-        let (w, h) = frame.dimensions();
-        let plan = self.tracker.borrow().plan(w, h);
-        let start = now();
-        let faces = detector.detect_frame(&frame, &plan).await?;
-        let detected = now();
-        if generation != self.generation.get() {
-            return Ok(());
+        if let Some(analysis) = self
+            .analyse(detector, liveness, &frame, scale, false)
+            .await?
+        {
+            self.show_result(&analysis, None);
         }
-        let face = self.tracker.borrow_mut().update(&plan, faces);
-        let score = match &face {
-            Some(face) => Some(
-                liveness
-                    .classify(&frame, face.bbox, &detector.device)
-                    .await?
-                    .1,
-            ),
-            None => None,
-        };
-        let end = now();
-        if generation != self.generation.get() {
-            return Ok(());
-        }
-        let classify_ms = score.map(|_| end - detected);
-        self.timings
-            .borrow_mut()
-            .add(end, detected - start, classify_ms);
-        let smoothed = match score {
-            Some(score) => Some(self.smoother.borrow_mut().add(score, end)),
-            None => {
-                self.smoother.borrow_mut().reset();
-                None
-            }
-        };
-        self.show_result(
-            face.as_ref(),
-            score,
-            smoothed,
-            liveness.threshold(),
-            (w, h),
-            scale,
-            None,
-        );
         Ok(())
     }
 
+    /// A still image, analysed once and shown.
     async fn analyse_image(
         &self,
         detector: &FaceDetector,
         liveness: &Liveness,
         image: &RgbImage,
     ) -> Result<(), String> {
-        let generation = self.generation.get();
         let ui = &self.ui;
         ui.loading("Analysing the image…");
         set_hidden(&ui.progress_rows, true);
         sleep(0).await;
+        let analysis = self.analyse(detector, liveness, image, 1.0, true).await;
+        set_hidden(&ui.loading, true);
+        if let Some(analysis) = analysis? {
+            if let Source::Image { done, .. } = &mut *self.source.borrow_mut() {
+                *done = true;
+            }
+            self.show_result(&analysis, Some(image));
+        }
+        Ok(())
+    }
+
+    /// Detection, then the liveness score of the face found, for a still (`still`: the
+    /// most confident face) or a video frame (the tracked face, its score smoothed over
+    /// recent frames); updates the timings. `None` when the source or model changed
+    /// meanwhile, so the result belongs to nothing on screen.
+    async fn analyse(
+        &self,
+        detector: &FaceDetector,
+        liveness: &Liveness,
+        picture: &RgbImage,
+        scale: f32,
+        still: bool,
+    ) -> Result<Option<Analysis>, String> {
+        let generation = self.generation.get();
+        let current = || generation == self.generation.get();
         let start = now();
-        let faces = detector.detect_still(image).await?;
+        let face = if still {
+            detector.detect_still(picture).await?.into_iter().next()
+        } else {
+            let (w, h) = picture.dimensions();
+            let plan = self.history.borrow().tracker.plan(w, h);
+            let faces = detector.detect_frame(picture, &plan).await?;
+            if !current() {
+                return Ok(None);
+            }
+            self.history.borrow_mut().tracker.update(&plan, faces)
+        };
         let detected = now();
-        let face = faces.into_iter().next();
-        let score = match &face {
+        let raw = match &face {
             Some(face) => Some(
                 liveness
-                    .classify(image, face.bbox, &detector.device)
+                    .classify(picture, face.bbox, &detector.device)
                     .await?
                     .1,
             ),
             None => None,
         };
         let end = now();
-        set_hidden(&ui.loading, true);
-        if generation != self.generation.get() {
-            return Ok(());
+        if !current() {
+            return Ok(None);
         }
-        if let Source::Image { done, .. } = &mut *self.source.borrow_mut() {
-            *done = true;
+        let mut history = self.history.borrow_mut();
+        if still {
+            history.timings.reset();
         }
-        let mut timings = self.timings.borrow_mut();
-        timings.reset();
-        timings.add(end, detected - start, score.map(|_| end - detected));
-        drop(timings);
-        self.smoother.borrow_mut().reset();
-        self.show_result(
-            face.as_ref(),
-            score,
-            score,
-            liveness.threshold(),
-            image.dimensions(),
-            1.0,
-            Some(image),
-        );
-        Ok(())
+        history
+            .timings
+            .add(end, detected - start, raw.map(|_| end - detected));
+        let shown = match raw {
+            Some(score) if !still => Some(history.smoother.add(score, end)),
+            _ => {
+                history.smoother.reset();
+                raw
+            }
+        };
+        drop(history);
+        Ok(Some(Analysis {
+            face,
+            raw,
+            shown,
+            threshold: liveness.threshold(),
+            size: picture.dimensions(),
+            scale,
+        }))
     }
 }

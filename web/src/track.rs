@@ -390,3 +390,20 @@ mod tests {
         assert_eq!(t.detect_ms(), Some(1.0));
     }
 }
+
+/// What the page carries from one analysed frame to the next: the face track, the
+/// smoothed score and the stage timings. A new source or model starts all three afresh.
+#[derive(Debug, Default)]
+pub struct History {
+    pub tracker: Tracker,
+    pub smoother: Smoother,
+    pub timings: Timings,
+}
+
+impl History {
+    pub fn reset(&mut self) {
+        self.tracker.reset();
+        self.smoother.reset();
+        self.timings.reset();
+    }
+}

@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// What one analysed picture gave, and what [`App::show_result`] draws.
+pub(super) struct Analysis {
+    /// The face analysed (a still's most confident face, or the tracked face), if any.
+    pub face: Option<Face>,
+    /// Its live score from this picture alone.
+    pub raw: Option<f32>,
+    /// The score the verdict uses: smoothed over recent video frames, `raw` for a still.
+    pub shown: Option<f32>,
+    /// The model's threshold on live scores.
+    pub threshold: f32,
+    /// The analysed picture's size, and its scale from the source (video frames are
+    /// scaled down to at most `MAX_FRAME_SIDE`).
+    pub size: (u32, u32),
+    pub scale: f32,
+}
+
 impl App {
     /// Clears the verdict display (new source or model).
     pub(super) fn show_no_result(&self) {
@@ -23,17 +39,17 @@ impl App {
     }
 
     /// Shows one analysed frame: attributes, verdict, gauge, figures, overlay.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn show_result(
-        &self,
-        face: Option<&Face>,
-        raw: Option<f32>,
-        smoothed: Option<f32>,
-        threshold: f32,
-        (w, h): (u32, u32),
-        scale: f32,
-        still: Option<&RgbImage>,
-    ) {
+    /// `still`: the analysed image when it is a still (drawn under the overlay).
+    pub(super) fn show_result(&self, analysis: &Analysis, still: Option<&RgbImage>) {
+        let Analysis {
+            ref face,
+            raw,
+            shown: smoothed,
+            threshold,
+            size: (w, h),
+            scale,
+        } = *analysis;
+        let face = face.as_ref();
         let ui = &self.ui;
         let verdict = Verdict::of(smoothed, threshold);
         ui.state("running");
@@ -51,7 +67,8 @@ impl App {
             ui.data("first-verdict-ms", &format!("{at:.0}"));
         }
 
-        let timings = self.timings.borrow();
+        let history = self.history.borrow();
+        let timings = &history.timings;
         let fps = timings.fps();
         ui.data("fps", &format!("{fps:.2}"));
         let ms = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.1} ms"));
@@ -77,7 +94,7 @@ impl App {
         );
         set_text(&ui.stat_detect, &ms(timings.detect_ms()));
         set_text(&ui.stat_classify, &ms(timings.classify_ms()));
-        drop(timings);
+        drop(history);
 
         let (text, class) = match verdict {
             Verdict::Live => ("Live face", Some("live")),
