@@ -497,9 +497,10 @@ fn run_backend(backend: &str, model: fn(&Setup) -> &TestModel) {
             )
         },
     );
+    // On WebGPU the page starts on the CPU while the GPU prepares, then moves over.
     assert_eq!(
         ready.get("backend").map(String::as_str),
-        Some(backend),
+        Some("cpu"),
         "{ready:#?}"
     );
     println!(
@@ -534,6 +535,30 @@ fn run_backend(backend: &str, model: fn(&Setup) -> &TestModel) {
     );
     assert_eq!(first["source"], "camera");
     assert_eq!(first["camera"], "live");
+    let gpu_ready_ms = (backend == "webgpu").then(|| {
+        let switched = wait_for(
+            &tab,
+            "the move to WebGPU",
+            Duration::from_secs(400),
+            &console,
+            false,
+            |s| s.get("gpu").is_some_and(|g| g != "preparing"),
+        );
+        assert_eq!(switched["gpu"], "ready", "{switched:#?}");
+        assert_eq!(switched["backend"], "webgpu");
+        let (first_ms, gpu_ms) = (
+            number(&first, "firstVerdictMs").unwrap(),
+            number(&switched, "gpuReadyMs").unwrap(),
+        );
+        println!(
+            "[webgpu] first verdict (on the CPU) after {first_ms} ms; GPU ready after {gpu_ms} ms"
+        );
+        assert!(
+            first_ms < gpu_ms,
+            "the CPU gives the first verdict while the GPU prepares"
+        );
+        gpu_ms
+    });
     let frames_before = Instant::now();
     let running = wait_for(
         &tab,
@@ -544,6 +569,7 @@ fn run_backend(backend: &str, model: fn(&Setup) -> &TestModel) {
         |s| {
             number(s, "fps").is_some_and(|f| f > 0.0)
                 && s.get("verdict").is_some_and(|v| v != "none")
+                && s.get("analysedOn").map(String::as_str) == Some(backend)
         },
     );
     // Let several frames pass for the latency medians (not on SwiftShader: too slow).
@@ -551,7 +577,9 @@ fn run_backend(backend: &str, model: fn(&Setup) -> &TestModel) {
     std::thread::sleep(Duration::from_secs(settle).saturating_sub(frames_before.elapsed()));
     let running = {
         let later = page_state(&tab);
-        if later.get("verdict").is_some_and(|v| v != "none") {
+        if later.get("verdict").is_some_and(|v| v != "none")
+            && later.get("analysedOn").map(String::as_str) == Some(backend)
+        {
             later
         } else {
             running
@@ -614,6 +642,7 @@ fn run_backend(backend: &str, model: fn(&Setup) -> &TestModel) {
         "model": model.path,
         "ready_ms": number(&ready, "readyMs"),
         "first_verdict_ms": number(&first, "firstVerdictMs"),
+        "gpu_ready_ms": gpu_ready_ms,
         "detect_ms_median": number(&running, "detectMs"),
         "classify_ms_median": number(&running, "classifyMs"),
         "fps": fps,
@@ -814,13 +843,18 @@ fn page_without_camera_permission_offers_files() {
         notice.contains("denied") && notice.contains("file"),
         "{notice}"
     );
-    // auto: a hardware adapter runs WebGPU; a software one (SwiftShader) or none, the CPU.
-    let expected = if software == Some(false) {
-        "webgpu"
+    // auto: a hardware adapter runs WebGPU (after the CPU while it prepares); a software one
+    // (SwiftShader) or none, the CPU.
+    if software == Some(false) {
+        let gpu = state.get("gpu").map(String::as_str);
+        assert!(
+            state["backend"] == "webgpu" || gpu == Some("preparing"),
+            "{state:#?}"
+        );
     } else {
-        "cpu"
-    };
-    assert_eq!(state["backend"], expected, "adapter software: {software:?}");
+        assert_eq!(state["backend"], "cpu", "adapter software: {software:?}");
+        assert_eq!(state.get("gpu"), None, "{state:#?}");
+    }
     if software == Some(true) {
         assert!(notice.contains("software renderer"), "{notice}");
     }

@@ -129,24 +129,33 @@ impl App {
         ui.data("csp-violations", "0");
         ui.loading("Starting the compute backend…");
         let started = now();
-        let (device, backend, notice) = choose_device(self.params.backend).await;
+        let (chosen, backend, notice) = choose_device(self.params.backend).await;
+        // On WebGPU the CPU analyses first, while the GPU compiles its programs; the page
+        // moves to the GPU when it is ready (App::switch_to_gpu).
+        let (device, gpu, notice) = match backend {
+            Backend::WebGpu => (Device::flex(), Some(chosen), None),
+            Backend::Cpu => (chosen, None, notice),
+        };
         *self.device.borrow_mut() = Some(device.clone());
-        self.backend.set(backend);
-        ui.data("backend", backend.as_str());
+        self.backend.set(Backend::Cpu);
+        ui.data("backend", Backend::Cpu.as_str());
         ui.notice(notice.as_deref());
-        *self.backend_notice.borrow_mut() = notice.clone();
+        *self.backend_notice.borrow_mut() = notice;
         set_text(
             &ui.stat_backend,
-            &backend_description(backend, self.params.backend).await,
+            &backend_description(Backend::Cpu, self.params.backend).await,
         );
 
         // The detector first: without it nothing works.
         ui.loading("Downloading the face detector…");
         let detector_path = self.params.detector.clone();
         let bar = ui.progress_detector.clone();
-        let detector = match fetch_bytes(&detector_path, |got, total| progress(&bar, got, total))
-            .await
-            .and_then(|bytes| FaceDetector::from_bytes(&detector_path, &bytes, &device))
+        let detector_bytes =
+            fetch_bytes(&detector_path, |got, total| progress(&bar, got, total)).await;
+        let detector = match detector_bytes
+            .as_deref()
+            .map_err(Clone::clone)
+            .and_then(|bytes| FaceDetector::from_bytes(&detector_path, bytes, &device))
         {
             Ok(detector) => Rc::new(detector),
             Err(message) => {
@@ -158,9 +167,11 @@ impl App {
         ui.loading("Downloading the liveness model…");
         let model_path = self.params.model.clone();
         let bar = ui.progress_model.clone();
-        let liveness = fetch_bytes(&model_path, |got, total| progress(&bar, got, total))
-            .await
-            .and_then(|bytes| Liveness::from_bytes(&model_path, &bytes, &device));
+        let model_bytes = fetch_bytes(&model_path, |got, total| progress(&bar, got, total)).await;
+        let liveness = model_bytes
+            .as_deref()
+            .map_err(Clone::clone)
+            .and_then(|bytes| Liveness::from_bytes(&model_path, bytes, &device));
         let fetched = now();
 
         let (w, h) = WARM_UP_FRAME;
@@ -192,12 +203,7 @@ impl App {
                 return;
             }
         };
-        ui.loading(match backend {
-            Backend::WebGpu => {
-                "Preparing the models on the GPU (compiling its programs; a slow or software GPU can take a minute)…"
-            }
-            Backend::Cpu => "Preparing the models on the CPU…",
-        });
+        ui.loading("Preparing the models on the CPU…");
         sleep(0).await; // let the message paint
         if let Err(message) = detector.warm_up(w, h).await {
             return self.fatal(&format!(
@@ -224,6 +230,12 @@ impl App {
         set_hidden(&ui.loading, true);
         ui.state("ready");
         self.clone().spawn_loop();
+        if let (Some(gpu), Ok(detector_bytes), Ok(model_bytes)) = (gpu, detector_bytes, model_bytes)
+        {
+            ui.notice(Some(GPU_PREPARING));
+            *self.backend_notice.borrow_mut() = Some(GPU_PREPARING.into());
+            spawn_local(self.clone().switch_to_gpu(gpu, detector_bytes, model_bytes));
+        }
         self.clone().start_initial_source().await;
     }
 

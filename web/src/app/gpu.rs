@@ -135,3 +135,81 @@ pub(super) async fn backend_description(backend: Backend, choice: BackendChoice)
         }
     }
 }
+
+/// The notice while the CPU analyses and the GPU prepares.
+pub(super) const GPU_PREPARING: &str = "WebGPU is compiling its programs (a slow or \
+    software GPU can take a minute); the CPU analyses meanwhile.";
+
+impl App {
+    /// Loads the models on the GPU and warms them up while the CPU analyses, then moves
+    /// the analysis onto the GPU (`data-backend` becomes `webgpu`, `data-gpu` `ready`). A
+    /// liveness model chosen meanwhile, or a GPU failure, keeps the page on the CPU.
+    pub(super) async fn switch_to_gpu(
+        self: Rc<Self>,
+        gpu: Device,
+        detector_bytes: Vec<u8>,
+        model_bytes: Vec<u8>,
+    ) {
+        let ui = &self.ui;
+        ui.data("gpu", "preparing");
+        let model_before = self.liveness.borrow().clone();
+        let prepared = self
+            .prepare_on_gpu(&gpu, &detector_bytes, &model_bytes)
+            .await;
+        let model_now = self.liveness.borrow().clone();
+        let same_model = match (&model_before, &model_now) {
+            (Some(before), Some(now)) => Rc::ptr_eq(before, now),
+            _ => false,
+        };
+        let stay = |state: &str, notice: String| {
+            ui.data("gpu", state);
+            ui.notice(Some(&notice));
+            *self.backend_notice.borrow_mut() = Some(notice);
+        };
+        match prepared {
+            Err(message) => stay(
+                "failed",
+                format!("WebGPU failed while preparing ({message}); the page stays on the CPU."),
+            ),
+            Ok(_) if self.failed.get() => {}
+            Ok(_) if !same_model || self.busy.get() => stay(
+                "skipped",
+                "A liveness model was chosen while the GPU prepared: the page stays on the CPU."
+                    .into(),
+            ),
+            Ok((detector, liveness)) => {
+                // Device, detector and model change together, with no await in between:
+                // a frame never pairs the GPU's detector with the CPU's model.
+                let detector = Rc::new(detector);
+                *self.device.borrow_mut() = Some(gpu);
+                *self.detector.borrow_mut() = Some(detector.clone());
+                self.install_model(liveness, &detector.facts);
+                self.backend.set(Backend::WebGpu);
+                ui.data("backend", Backend::WebGpu.as_str());
+                ui.data("gpu-ready-ms", &format!("{:.0}", now()));
+                ui.data("gpu", "ready");
+                ui.notice(None);
+                *self.backend_notice.borrow_mut() = None;
+                set_text(
+                    &ui.stat_backend,
+                    &backend_description(Backend::WebGpu, self.params.backend).await,
+                );
+            }
+        }
+    }
+
+    /// Both models loaded on `gpu` from the bytes the CPU's copies came from, warmed up.
+    async fn prepare_on_gpu(
+        &self,
+        gpu: &Device,
+        detector_bytes: &[u8],
+        model_bytes: &[u8],
+    ) -> Result<(FaceDetector, Liveness), String> {
+        let detector = FaceDetector::from_bytes(&self.params.detector, detector_bytes, gpu)?;
+        let liveness = Liveness::from_bytes(&self.params.model, model_bytes, gpu)?;
+        let (w, h) = WARM_UP_FRAME;
+        detector.warm_up(w, h).await?;
+        liveness.warm_up(gpu).await?;
+        Ok((detector, liveness))
+    }
+}

@@ -53,6 +53,9 @@ impl App {
         let ui = &self.ui;
         let verdict = Verdict::of(smoothed, threshold);
         ui.state("running");
+        // Results of frames analysed before a backend change are dropped, so this is the
+        // backend that computed this one.
+        ui.data("analysed-on", self.backend.get().as_str());
         ui.data("verdict", verdict.as_str());
         ui.data("score", &smoothed.map_or(String::new(), |s| s.to_string()));
         ui.data("raw-score", &raw.map_or(String::new(), |s| s.to_string()));
