@@ -13,21 +13,22 @@
 //! the WebGPU path, where SwiftShader takes 10-40 s per DeiT-Tiny forward. Figures (start-up, per-stage latency, frame rate) are printed and written to
 //! `target/browser-test/figures-<backend>.json`; screenshots to `target/browser-test/`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use burn::tensor::Device;
+use headless_chrome::protocol::cdp::Emulation;
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
-use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::{Emulation, Network};
-use headless_chrome::{Browser, LaunchOptions, Tab};
 use image::{Rgb, RgbImage};
 use model_format::{ModelFile, StorageDtype, VitConfig};
 use tests::fixture;
 use tests::server::StaticServer;
+
+#[path = "browser/chromium.rs"]
+mod chromium;
+use chromium::*;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -203,269 +204,13 @@ fn build_page(site: &Path) {
     );
 }
 
-/// Headless Chromium with the fake camera; `allow_camera: false` refuses the permission
-/// (as a visitor who says no).
-fn launch(setup: &Setup, width: u32, height: u32, allow_camera: bool) -> Browser {
-    let profile = tempfile::tempdir().unwrap().keep();
-    let camera = format!("--use-file-for-fake-video-capture={}", setup.y4m.display());
-    let permission = if allow_camera {
-        "--use-fake-ui-for-media-stream"
-    } else {
-        "--deny-permission-prompts"
-    };
-    let mut args: Vec<String> = vec![
-        "--use-fake-device-for-media-stream".into(),
-        permission.into(),
-        camera,
-        "--enable-unsafe-webgpu".into(),
-        "--disable-quic".into(),
-        "--no-first-run".into(),
-        "--disable-background-networking".into(),
-        "--disable-component-update".into(),
-        "--disable-sync".into(),
-        "--disable-background-timer-throttling".into(),
-        "--disable-renderer-backgrounding".into(),
-    ];
-    if is_root() {
-        args.push("--no-sandbox".into());
-    }
-    let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
-    let options = LaunchOptions::default_builder()
-        .path(Some(chromium()))
-        .headless(true)
-        .sandbox(!is_root())
-        .window_size(Some((width, height)))
-        .user_data_dir(Some(profile))
-        .idle_browser_timeout(Duration::from_secs(900))
-        .args(args)
-        .build()
-        .unwrap();
-    Browser::new(options).expect("start headless Chromium")
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn chromium() -> PathBuf {
-    for path in [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ] {
-        if Path::new(path).exists() {
-            return path.into();
-        }
-    }
-    panic!("no Chromium found: scripts/test.sh installs Debian's chromium");
-}
-
-/// Everything the page requested, as Chromium reports it (Network domain).
-type Requests = Arc<Mutex<Vec<String>>>;
-
-fn open_tab(browser: &Browser) -> (Arc<Tab>, Requests, Arc<Mutex<Vec<String>>>) {
-    let tab = browser.new_tab().unwrap();
-    tab.set_default_timeout(Duration::from_secs(60));
-    tab.call_method(Network::Enable {
-        max_total_buffer_size: None,
-        max_resource_buffer_size: None,
-        max_post_data_size: None,
-        report_direct_socket_traffic: None,
-        enable_durable_messages: None,
-    })
-    .unwrap();
-    tab.enable_runtime().unwrap();
-    tab.enable_log().unwrap();
-    let requests: Requests = Arc::default();
-    let console: Arc<Mutex<Vec<String>>> = Arc::default();
-    let (seen, messages) = (requests.clone(), console.clone());
-    tab.add_event_listener(Arc::new(move |event: &Event| match event {
-        Event::NetworkRequestWillBeSent(e) => {
-            seen.lock().unwrap().push(e.params.request.url.clone())
-        }
-        Event::RuntimeConsoleAPICalled(e) => {
-            let text: Vec<String> = e
-                .params
-                .args
-                .iter()
-                .map(|a| {
-                    a.value.as_ref().map_or_else(
-                        || a.description.clone().unwrap_or_default(),
-                        |v| v.to_string(),
-                    )
-                })
-                .collect();
-            messages.lock().unwrap().push(format!(
-                "console.{:?}: {}",
-                e.params.Type,
-                text.join(" ")
-            ));
-        }
-        Event::RuntimeExceptionThrown(e) => messages
-            .lock()
-            .unwrap()
-            .push(format!("exception: {:?}", e.params.exception_details.text)),
-        Event::LogEntryAdded(e) => messages.lock().unwrap().push(format!(
-            "log {:?}: {}",
-            e.params.entry.level, e.params.entry.text
-        )),
-        _ => {}
-    }))
-    .unwrap();
-    (tab, requests, console)
-}
-
-/// The `data-*` attributes of the page's root element.
-fn page_state(tab: &Tab) -> BTreeMap<String, String> {
-    let value = tab
-        .evaluate(
-            "JSON.stringify(Object.assign({}, (document.getElementById('app') || {}).dataset || {}))",
-            false,
-        )
-        .ok()
-        .and_then(|r| r.value);
-    value
-        .and_then(|v| v.as_str().map(str::to_string))
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default()
-}
-
-/// Polls the page until `done` holds; panics with the page's state and console after
-/// `timeout`, or when the page reports an error (unless `errors_ok`).
-fn wait_for(
-    tab: &Tab,
-    what: &str,
-    timeout: Duration,
-    console: &Mutex<Vec<String>>,
-    errors_ok: bool,
-    done: impl Fn(&BTreeMap<String, String>) -> bool,
-) -> BTreeMap<String, String> {
-    let start = Instant::now();
-    loop {
-        let state = page_state(tab);
-        if done(&state) {
-            return state;
-        }
-        let failed = !errors_ok && state.get("state").map(String::as_str) == Some("error");
-        if failed || start.elapsed() > timeout {
-            panic!(
-                "{} waiting for {what} after {:.0} s; page state {state:#?}\nconsole:\n{}",
-                if failed { "page error" } else { "timed out" },
-                start.elapsed().as_secs_f64(),
-                console.lock().unwrap().join("\n")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-/// Opens `url` in `tab` and waits until the page exposes its state.
-fn open_page(tab: &Tab, url: &str, console: &Arc<Mutex<Vec<String>>>) {
-    tab.navigate_to(url).unwrap();
-    wait_for(
-        tab,
-        "the page",
-        Duration::from_secs(60),
-        console,
-        true,
-        |s| s.contains_key("state"),
-    );
-}
-
-/// Running, with a live or spoof verdict on screen.
-fn shows_verdict(s: &BTreeMap<String, String>) -> bool {
-    s.get("state").map(String::as_str) == Some("running")
-        && matches!(s.get("verdict").map(String::as_str), Some("live" | "spoof"))
-}
-
-/// Chooses `photo` in the page's file input and waits for its score (`what` names the
-/// wait in a failure).
-fn score_photo(
-    tab: &Tab,
-    photo: &Path,
-    what: &str,
-    timeout: Duration,
-    console: &Arc<Mutex<Vec<String>>>,
-) -> BTreeMap<String, String> {
-    tab.find_element("#source-input")
-        .unwrap()
-        .set_input_files(&[photo.to_str().unwrap()])
-        .unwrap();
-    wait_for(tab, what, timeout, console, false, |s| {
-        s.get("source").map(String::as_str) == Some("image")
-            && s.get("rawScore").is_some_and(|v| !v.is_empty())
-    })
-}
-
-fn number(state: &BTreeMap<String, String>, key: &str) -> Option<f64> {
-    state.get(key).and_then(|v| v.parse().ok())
-}
-
-fn parse_box(text: &str) -> Option<[f32; 4]> {
-    let values: Vec<f32> = text.split(',').filter_map(|v| v.parse().ok()).collect();
-    values.try_into().ok()
-}
-
-fn iou(a: [f32; 4], b: [f32; 4]) -> f32 {
-    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let area = |b: [f32; 4]| (b[2] - b[0]) * (b[3] - b[1]);
-    w * h / (area(a) + area(b) - w * h)
-}
-
-/// Whether this Chromium offers a WebGPU adapter to pages.
-fn has_webgpu(tab: &Tab) -> bool {
-    tab.evaluate(
-        "(async () => !!(navigator.gpu && await navigator.gpu.requestAdapter()))()",
-        true,
-    )
-    .ok()
-    .and_then(|r| r.value)
-    .and_then(|v| v.as_bool())
-    .unwrap_or(false)
-}
-
-/// Asserts that every request went to the server's origin, per Chromium and per the
-/// server's own log, and that the page's CSP blocked nothing.
-fn assert_same_origin(
-    server: &StaticServer,
-    requests: &Requests,
-    state: &BTreeMap<String, String>,
-) {
-    let origin = server.origin();
-    let requests = requests.lock().unwrap().clone();
-    assert!(!requests.is_empty(), "Chromium reported no requests");
-    for url in &requests {
-        let local = url.starts_with(&format!("{origin}/"))
-            || url.starts_with("blob:")
-            || url.starts_with("data:");
-        assert!(
-            local,
-            "the page requested {url}, outside its origin {origin}"
-        );
-    }
-    for logged in server.requests() {
-        assert_eq!(logged.host.as_deref(), Some(&origin["http://".len()..]));
-        assert_eq!(logged.method, "GET", "{logged:?}");
-    }
-    assert_eq!(
-        state.get("cspViolations").map(String::as_str),
-        Some("0"),
-        "the page's Content-Security-Policy blocked a request"
-    );
-}
-
 /// One backend end to end: camera -> verdict, then the still image (parity), figures,
 /// screenshot.
 fn run_backend(backend: &str, model: fn(&Setup) -> &TestModel) {
     let (_guard, setup) = setup();
     let model = model(setup);
     let server = StaticServer::start(&setup.site).unwrap();
-    let browser = launch(setup, 1280, 900, true);
+    let browser = launch(&setup.y4m, 1280, 900, true);
     let (tab, requests, console) = open_tab(&browser);
 
     // `webgpu` also on a software adapter (the page's `auto` would take the CPU there).
@@ -676,7 +421,7 @@ fn page_on_forced_cpu_detects_classifies_and_matches_trainer() {
 fn page_reports_bad_model_files_and_takes_a_visitors_model() {
     let (_guard, setup) = setup();
     let server = StaticServer::start(&setup.site).unwrap();
-    let browser = launch(setup, 390, 844, true);
+    let browser = launch(&setup.y4m, 390, 844, true);
     let (tab, requests, console) = open_tab(&browser);
     tab.call_method(Emulation::SetDeviceMetricsOverride {
         width: 390,
@@ -801,7 +546,7 @@ fn page_reports_bad_model_files_and_takes_a_visitors_model() {
 fn page_without_camera_permission_offers_files() {
     let (_guard, setup) = setup();
     let server = StaticServer::start(&setup.site).unwrap();
-    let browser = launch(setup, 1280, 900, false);
+    let browser = launch(&setup.y4m, 1280, 900, false);
     let (tab, requests, console) = open_tab(&browser);
     // The default backend choice: WebGPU on a hardware adapter, else the CPU with a notice.
     let url = format!("{}/?model={}", server.origin(), setup.deit_tiny.path);
