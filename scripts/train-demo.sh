@@ -38,8 +38,10 @@ cpu)
   teacher_epochs=${2:-4}
   student_epochs=${3:-10}
   teacher_model=custom:img=224,patch=16,dim=256,depth=12,heads=4
+  # The quickstart as the demo model was first made: its teacher from random weights and
+  # 20 student epochs (its defaults before it fine-tuned DINOv2).
   "$trainer" quickstart --dir "$work/qs" --out "$work/qs/student-112.safetensors" --seed 0 \
-    --backend "$backend"
+    --teacher scratch --student-epochs 20 --backend "$backend"
   "$trainer" synth --out "$work/data" --identities 48 --videos-per-identity 2 --frames 8 \
     --size 224 --seed 0
   # The quickstart's light augmentation and small batch; a lower lr without warm-up
@@ -48,11 +50,11 @@ cpu)
     --cooldown-epochs 0 --model-ema-decay 0.998 --mixup 0 --cutmix 0 --aa none --reprob 0
     --no-random-resized-crop --seed 0 --backend "$backend")
   # shellcheck disable=SC2046
-  "$trainer" teacher --model "$teacher_model" --init "$work/qs/teacher/best.safetensors" \
+  "$trainer" teacher --model "$teacher_model" --init "$work/qs/teacher-scratch/best.safetensors" \
     --output-dir "$work/teacher" --epochs "$teacher_epochs" --lr 2e-4 "${common[@]}" \
     $(resume "$work/teacher")
   # shellcheck disable=SC2046
-  "$trainer" distill --model deit_tiny_patch16_224 --init "$work/qs/student-soft/best.safetensors" \
+  "$trainer" distill --model deit_tiny_patch16_224 --init "$work/qs/student-scratch-soft/best.safetensors" \
     --teacher-path "$work/teacher/best.safetensors" --output-dir "$work/student" \
     --epochs "$student_epochs" --lr 2e-4 "${common[@]}" $(resume "$work/student")
   # The pretrained teacher. It overfits the few training identities within an epoch or
