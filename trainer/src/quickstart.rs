@@ -87,6 +87,8 @@ pub const DINOV2_EPOCHS: usize = 2;
 /// what the teacher brings).
 const DINOV2_LR: &str = "1e-4";
 const DINOV2_FROZEN_BLOCKS: &str = "8";
+/// The lr of the runs from random weights (the teacher without DINOv2, and the student).
+const LR: &str = "5e-4";
 pub const STUDENT_EPOCHS: usize = 12;
 const BATCH: &str = "32";
 
@@ -238,7 +240,7 @@ fn train_teacher(args: &QuickstartArgs, data: &Path, dinov2: &Option<PathBuf>) -
         None => {
             println!("[2/4] teacher {TEACHER_MODEL} from random weights");
             flags.extend(["--model".into(), TEACHER_MODEL.into()]);
-            (args.teacher_epochs.unwrap_or(TEACHER_EPOCHS), "5e-4")
+            (args.teacher_epochs.unwrap_or(TEACHER_EPOCHS), LR)
         }
     };
     flags.extend(recipe(args, data, &teacher_dir, epochs, lr));
@@ -302,13 +304,7 @@ pub fn run(args: &QuickstartArgs) -> Result<Summary> {
             "--t-id".into(),
         ]);
     }
-    flags.extend(recipe(
-        args,
-        &data,
-        &student_dir,
-        args.student_epochs,
-        "5e-4",
-    ));
+    flags.extend(recipe(args, &data, &student_dir, args.student_epochs, LR));
     let student = crate::train::commands::distill(&parse::<DistillArgs>("distill", flags)?)?;
 
     let exported = args.out.clone().unwrap_or_else(|| default_out(&args.dir));

@@ -139,8 +139,7 @@ impl App {
         *self.device.borrow_mut() = Some(device.clone());
         self.backend.set(Backend::Cpu);
         ui.data("backend", Backend::Cpu.as_str());
-        ui.notice(notice.as_deref());
-        *self.backend_notice.borrow_mut() = notice;
+        self.set_backend_notice(notice);
         set_text(
             &ui.stat_backend,
             &backend_description(Backend::Cpu, self.params.backend).await,
@@ -232,8 +231,7 @@ impl App {
         self.clone().spawn_loop();
         if let (Some(gpu), Ok(detector_bytes), Ok(model_bytes)) = (gpu, detector_bytes, model_bytes)
         {
-            ui.notice(Some(GPU_PREPARING));
-            *self.backend_notice.borrow_mut() = Some(GPU_PREPARING.into());
+            self.set_backend_notice(Some(GPU_PREPARING.into()));
             spawn_local(self.clone().switch_to_gpu(gpu, detector_bytes, model_bytes));
         }
         self.clone().start_initial_source().await;
@@ -261,6 +259,13 @@ impl App {
         } else {
             self.ui.data("camera", "off");
         }
+    }
+
+    /// Shows the notice about the backend in use, and keeps it to show again after other
+    /// notices (a refused camera) go.
+    fn set_backend_notice(&self, notice: Option<String>) {
+        self.ui.notice(notice.as_deref());
+        *self.backend_notice.borrow_mut() = notice;
     }
 
     /// The error state for a problem the page cannot recover from.

@@ -163,8 +163,7 @@ impl App {
         };
         let stay = |state: &str, notice: String| {
             ui.data("gpu", state);
-            ui.notice(Some(&notice));
-            *self.backend_notice.borrow_mut() = Some(notice);
+            self.set_backend_notice(Some(notice));
         };
         match prepared {
             Err(message) => stay(
@@ -188,8 +187,7 @@ impl App {
                 ui.data("backend", Backend::WebGpu.as_str());
                 ui.data("gpu-ready-ms", &format!("{:.0}", now()));
                 ui.data("gpu", "ready");
-                ui.notice(None);
-                *self.backend_notice.borrow_mut() = None;
+                self.set_backend_notice(None);
                 set_text(
                     &ui.stat_backend,
                     &backend_description(Backend::WebGpu, self.params.backend).await,
