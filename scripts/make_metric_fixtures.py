@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference values for `trainer metrics` (trainer/src/metrics.rs), computed independently
+"""Reference values for `trainer metrics` (trainer/src/eval/metrics.rs), computed independently
 with numpy and scikit-learn on small fixed score sets.
 
 Run by hand (never in CI):

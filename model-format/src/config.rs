@@ -13,6 +13,35 @@ use serde::{Deserialize, Serialize};
 
 use crate::mtcnn::MtcnnConfig;
 
+/// Why a network's config is refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{field} must be positive")]
+    NotPositive { field: &'static str },
+    /// Bounds keep a hostile file from asking for absurd allocations.
+    #[error("{field} = {value} exceeds the limit {max}")]
+    OverLimit {
+        field: &'static str,
+        value: usize,
+        max: usize,
+    },
+    #[error("{field} {value} is not a multiple of {of} {divisor}")]
+    NotMultiple {
+        field: &'static str,
+        value: usize,
+        of: &'static str,
+        divisor: usize,
+    },
+    #[error("layer_norm_eps {0} is out of range")]
+    LayerNormEps(f64),
+    #[error("min_face_size {0} must be at least 12")]
+    MinFaceSize(f64),
+    #[error("factor {0} must be in (0.1, 0.95)")]
+    Factor(f64),
+    #[error("thresholds {0:?} must be in [0, 1]")]
+    Thresholds([f32; 3]),
+}
+
 /// Hyper-parameters of a DeiT / ViT classifier (class token, no distillation token).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct VitConfig {
@@ -111,7 +140,7 @@ impl VitConfig {
     }
 
     /// Checks the numbers fit together; a model file with an inconsistent config is refused.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let positive = [
             ("image_size", self.image_size),
             ("patch_size", self.patch_size),
@@ -124,7 +153,7 @@ impl VitConfig {
         ];
         for (field, value) in positive {
             if value == 0 {
-                return Err(format!("{field} must be positive"));
+                return Err(ConfigError::NotPositive { field });
             }
         }
         // Bounds keep a hostile file from asking for absurd allocations.
@@ -139,26 +168,27 @@ impl VitConfig {
         ];
         for (field, value, max) in limits {
             if value > max {
-                return Err(format!("{field} = {value} exceeds the limit {max}"));
+                return Err(ConfigError::OverLimit { field, value, max });
             }
         }
         if !self.image_size.is_multiple_of(self.patch_size) {
-            return Err(format!(
-                "image_size {} is not a multiple of patch_size {}",
-                self.image_size, self.patch_size
-            ));
+            return Err(ConfigError::NotMultiple {
+                field: "image_size",
+                value: self.image_size,
+                of: "patch_size",
+                divisor: self.patch_size,
+            });
         }
         if !self.embed_dim.is_multiple_of(self.num_heads) {
-            return Err(format!(
-                "embed_dim {} is not a multiple of num_heads {}",
-                self.embed_dim, self.num_heads
-            ));
+            return Err(ConfigError::NotMultiple {
+                field: "embed_dim",
+                value: self.embed_dim,
+                of: "num_heads",
+                divisor: self.num_heads,
+            });
         }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps < 1.0) {
-            return Err(format!(
-                "layer_norm_eps {} is out of range",
-                self.layer_norm_eps
-            ));
+            return Err(ConfigError::LayerNormEps(self.layer_norm_eps));
         }
         Ok(())
     }
@@ -246,7 +276,7 @@ pub enum Architecture {
 }
 
 impl Architecture {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         match self {
             Architecture::Vit(config) => config.validate(),
             Architecture::Mtcnn(config) => config.validate(),
@@ -348,11 +378,21 @@ mod tests {
             config
                 .validate()
                 .unwrap_err()
+                .to_string()
                 .contains("multiple of patch_size")
         );
         let mut config = VitConfig::custom(32, 8, 48, 2, 5, 2);
-        assert!(config.validate().unwrap_err().contains("num_heads"));
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("num_heads")
+        );
         config.num_heads = 0;
-        assert!(config.validate().unwrap_err().contains("positive"));
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::NotPositive { field: "num_heads" })
+        );
     }
 }

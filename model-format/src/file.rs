@@ -118,8 +118,12 @@ pub enum Problem {
          `format_version` and `metadata` (a plain checkpoint has to be imported first)"
     )]
     MissingMetadata,
+    /// The metadata's header fields or JSON are unreadable.
     #[error("bad metadata: {0}")]
     BadMetadata(String),
+    /// The metadata reads but its fields do not fit together.
+    #[error("bad metadata: {0}")]
+    InvalidMetadata(#[from] crate::MetadataError),
     #[error(
         "model file format version {found} is newer than this build supports ({supported}); \
          update the software"
@@ -564,7 +568,7 @@ fn check_metadata(metadata: &Metadata) -> Result<(), Problem> {
             supported: FORMAT_VERSION,
         });
     }
-    metadata.validate().map_err(Problem::BadMetadata)
+    Ok(metadata.validate()?)
 }
 
 /// Checks the tensor entries of the header before the safetensors crate sees them: dtypes we

@@ -16,12 +16,13 @@ pub mod mtcnn;
 pub mod preprocess;
 pub mod vit;
 
-pub use config::{Architecture, PRESET_NAMES, VitConfig};
+pub use config::{Architecture, ConfigError, PRESET_NAMES, VitConfig};
 pub use detect::{Detector, Face};
 pub use file::{FileError, ModelFile, WeightTensor, Weights};
 pub use liveness::{Liveness, LivenessError, live_score};
 pub use metadata::{
-    CLASSES, FORMAT_VERSION, Interpolation, Metadata, Preprocessing, Provenance, StorageDtype,
+    CLASSES, FORMAT_VERSION, Interpolation, Metadata, MetadataError, Preprocessing, Provenance,
+    StorageDtype, UnknownDtype,
 };
 pub use mtcnn::{MtcnnConfig, MtcnnNets};
 pub use vit::{TokenInput, TokenRequest};

@@ -16,7 +16,7 @@ use crate::{ModelFile, Preprocessing};
 pub enum LivenessError {
     /// The file is not a liveness classifier (for example the face detector).
     #[error("{0}")]
-    NotAClassifier(String),
+    NotAClassifier(crate::MetadataError),
     #[error("preprocessing: {0}")]
     Preprocess(#[from] PreprocessError),
 }
@@ -142,8 +142,12 @@ mod tests {
             .err()
             .unwrap();
         assert!(
-            matches!(&error, LivenessError::NotAClassifier(m) if m.contains("MTCNN")),
+            matches!(
+                &error,
+                LivenessError::NotAClassifier(crate::MetadataError::NotAClassifier)
+            ),
             "{error}"
         );
+        assert!(error.to_string().contains("MTCNN"), "{error}");
     }
 }

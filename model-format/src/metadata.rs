@@ -3,8 +3,53 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Architecture, VitConfig};
+use crate::config::{Architecture, ConfigError, VitConfig};
 use crate::mtcnn::MtcnnConfig;
+
+/// Why a model file's metadata is refused (or why a file is not what a caller asked for).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum MetadataError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(
+        "format version {0} is newer than this build understands ({FORMAT_VERSION}); update the software"
+    )]
+    NewerFormat(u32),
+    #[error("format version 0 is not valid")]
+    FormatVersionZero,
+    #[error("the classifier has no preprocessing")]
+    NoPreprocessing,
+    #[error("this is a face detector (MTCNN), not a liveness classifier")]
+    NotAClassifier,
+    #[error("input_size {0} is out of range")]
+    InputSize(usize),
+    #[error(
+        "resize_shorter_to {resize_shorter_to} must be between input_size {input_size} and 8192"
+    )]
+    ResizeShorterTo {
+        resize_shorter_to: usize,
+        input_size: usize,
+    },
+    #[error("std values must be positive")]
+    Std,
+    #[error("mean values must be finite")]
+    Mean,
+    #[error(
+        "preprocessing input_size {input_size} differs from the model's image_size {image_size}"
+    )]
+    InputSizeMismatch {
+        input_size: usize,
+        image_size: usize,
+    },
+    #[error("a detector file has no classifier preprocessing")]
+    DetectorPreprocessing,
+    #[error("threshold {threshold} differs from O-Net's threshold {onet}")]
+    DetectorThreshold { threshold: f32, onet: f32 },
+    #[error("{names} class names for a model with {outputs} outputs")]
+    ClassNames { names: usize, outputs: usize },
+    #[error("threshold {0} is not in [0, 1]")]
+    Threshold(f32),
+}
 
 /// Version of the model file format this build writes. Files with a newer version are
 /// refused (their meaning may have changed); older versions stay readable.
@@ -25,16 +70,19 @@ pub enum StorageDtype {
     Int8,
 }
 
+/// A storage dtype name other than `f32`, `f16` or `int8`.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("unknown dtype {0:?} (expected f32, f16 or int8)")]
+pub struct UnknownDtype(pub String);
+
 impl std::str::FromStr for StorageDtype {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownDtype;
+    fn from_str(s: &str) -> Result<Self, UnknownDtype> {
         match s {
             "f32" => Ok(Self::F32),
             "f16" => Ok(Self::F16),
             "int8" => Ok(Self::Int8),
-            other => Err(format!(
-                "unknown dtype {other:?} (expected f32, f16 or int8)"
-            )),
+            other => Err(UnknownDtype(other.to_string())),
         }
     }
 }
@@ -82,21 +130,21 @@ impl Preprocessing {
         }
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), MetadataError> {
         if self.input_size == 0 || self.input_size > 4096 {
-            return Err(format!("input_size {} is out of range", self.input_size));
+            return Err(MetadataError::InputSize(self.input_size));
         }
         if self.resize_shorter_to < self.input_size || self.resize_shorter_to > 8192 {
-            return Err(format!(
-                "resize_shorter_to {} must be between input_size {} and 8192",
-                self.resize_shorter_to, self.input_size
-            ));
+            return Err(MetadataError::ResizeShorterTo {
+                resize_shorter_to: self.resize_shorter_to,
+                input_size: self.input_size,
+            });
         }
         if self.std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-            return Err("std values must be positive".into());
+            return Err(MetadataError::Std);
         }
         if self.mean.iter().any(|m| !m.is_finite()) {
-            return Err("mean values must be finite".into());
+            return Err(MetadataError::Mean);
         }
         Ok(())
     }
@@ -181,27 +229,22 @@ impl Metadata {
     }
 
     /// The classifier's config and input transform, or why this file is not a classifier.
-    pub fn classifier(&self) -> Result<(&VitConfig, &Preprocessing), String> {
+    pub fn classifier(&self) -> Result<(&VitConfig, &Preprocessing), MetadataError> {
         match (&self.architecture, &self.preprocessing) {
             (Architecture::Vit(config), Some(p)) => Ok((config, p)),
-            (Architecture::Vit(_), None) => Err("the classifier has no preprocessing".into()),
-            (Architecture::Mtcnn(_), _) => {
-                Err("this is a face detector (MTCNN), not a liveness classifier".into())
-            }
+            (Architecture::Vit(_), None) => Err(MetadataError::NoPreprocessing),
+            (Architecture::Mtcnn(_), _) => Err(MetadataError::NotAClassifier),
         }
     }
 
     /// Consistency of the fields among themselves (shapes are checked against the tensors
     /// by the file reader).
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), MetadataError> {
         if self.format_version > FORMAT_VERSION {
-            return Err(format!(
-                "format version {} is newer than this build understands ({}); update the software",
-                self.format_version, FORMAT_VERSION
-            ));
+            return Err(MetadataError::NewerFormat(self.format_version));
         }
         if self.format_version == 0 {
-            return Err("format version 0 is not valid".into());
+            return Err(MetadataError::FormatVersionZero);
         }
         self.architecture.validate()?;
         let num_classes = match &self.architecture {
@@ -209,35 +252,34 @@ impl Metadata {
                 let (_, p) = self.classifier()?;
                 p.validate()?;
                 if p.input_size != config.image_size {
-                    return Err(format!(
-                        "preprocessing input_size {} differs from the model's image_size {}",
-                        p.input_size, config.image_size
-                    ));
+                    return Err(MetadataError::InputSizeMismatch {
+                        input_size: p.input_size,
+                        image_size: config.image_size,
+                    });
                 }
                 config.num_classes
             }
             Architecture::Mtcnn(config) => {
                 if self.preprocessing.is_some() {
-                    return Err("a detector file has no classifier preprocessing".into());
+                    return Err(MetadataError::DetectorPreprocessing);
                 }
                 if self.threshold != config.thresholds[2] {
-                    return Err(format!(
-                        "threshold {} differs from O-Net's threshold {}",
-                        self.threshold, config.thresholds[2]
-                    ));
+                    return Err(MetadataError::DetectorThreshold {
+                        threshold: self.threshold,
+                        onet: config.thresholds[2],
+                    });
                 }
                 2
             }
         };
         if self.classes.len() != num_classes {
-            return Err(format!(
-                "{} class names for a model with {} outputs",
-                self.classes.len(),
-                num_classes
-            ));
+            return Err(MetadataError::ClassNames {
+                names: self.classes.len(),
+                outputs: num_classes,
+            });
         }
         if !(self.threshold.is_finite() && (0.0..=1.0).contains(&self.threshold)) {
-            return Err(format!("threshold {} is not in [0, 1]", self.threshold));
+            return Err(MetadataError::Threshold(self.threshold));
         }
         Ok(())
     }

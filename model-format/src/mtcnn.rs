@@ -14,6 +14,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::config::ConfigError;
 use crate::file::{WeightTensor, Weights};
 
 /// Detection settings; the defaults are facenet-pytorch's.
@@ -38,21 +39,15 @@ impl Default for MtcnnConfig {
 }
 
 impl MtcnnConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.min_face_size.is_finite() && self.min_face_size >= 12.0) {
-            return Err(format!(
-                "min_face_size {} must be at least 12",
-                self.min_face_size
-            ));
+            return Err(ConfigError::MinFaceSize(self.min_face_size));
         }
         if !(self.factor > 0.1 && self.factor < 0.95) {
-            return Err(format!("factor {} must be in (0.1, 0.95)", self.factor));
+            return Err(ConfigError::Factor(self.factor));
         }
         if self.thresholds.iter().any(|t| !(0.0..=1.0).contains(t)) {
-            return Err(format!(
-                "thresholds {:?} must be in [0, 1]",
-                self.thresholds
-            ));
+            return Err(ConfigError::Thresholds(self.thresholds));
         }
         Ok(())
     }

@@ -88,14 +88,14 @@ fn make_setup() -> Setup {
     build_page(&site);
 
     // The test's liveness models, as `trainer import` writes them.
-    let deit = trainer::import::import(
+    let deit = trainer::weights::import::import(
         &fixture("deit_tiny/checkpoint.safetensors"),
         "deit_tiny_patch16_224",
     )
     .expect("import the deit_tiny fixture");
     deit.write(site.join("models/test.safetensors"), StorageDtype::Int8)
         .unwrap();
-    let tiny = trainer::import::import_as(
+    let tiny = trainer::weights::import::import_as(
         &fixture("timm_tiny/checkpoint.pth"),
         VitConfig::custom(32, 8, 48, 4, 3, 2),
     )
@@ -622,7 +622,7 @@ fn page_without_camera_permission_offers_files() {
 #[test]
 fn page_pipeline_is_trainer_infer() {
     let device = Device::flex();
-    let model = trainer::import::import(
+    let model = trainer::weights::import::import(
         &fixture("deit_tiny/checkpoint.safetensors"),
         "deit_tiny_patch16_224",
     )

@@ -90,7 +90,7 @@ fn deit_tiny_files_are_5_mb_and_close_to_f32() {
 #[test]
 fn large_weight_fixture_stays_within_relative_bounds() {
     let device = Device::flex();
-    let mut original = trainer::import::import(
+    let mut original = trainer::weights::import::import(
         &fixture("deit_tiny/checkpoint.safetensors"),
         "deit_tiny_patch16_224",
     )

@@ -12,7 +12,7 @@ const TOLERANCE: f32 = 1e-4;
 /// block's class token with timm's.
 fn check_parity(checkpoint: &str, expected: &str, config: VitConfig) {
     let device = Device::flex();
-    let file = trainer::import::import_as(&fixture(checkpoint), config).expect("import");
+    let file = trainer::weights::import::import_as(&fixture(checkpoint), config).expect("import");
     let (config, _) = file.metadata.classifier().unwrap();
     let vit = Vit::from_weights(config, &file.weights, &device);
 
@@ -82,7 +82,7 @@ fn deit_tiny_from_a_timm_safetensors_checkpoint_matches_timm() {
 
 #[test]
 fn importing_into_the_wrong_preset_is_a_clear_error() {
-    let err = trainer::import::import(
+    let err = trainer::weights::import::import(
         &fixture("deit_tiny/checkpoint.safetensors"),
         "deit_base_patch16_224",
     )
@@ -103,7 +103,8 @@ fn embedding_class_tokens_match_the_reference_codes_loop() {
     use model_format::{TokenInput, TokenRequest};
     let device = Device::flex();
     let config = VitConfig::custom(32, 8, 48, 4, 3, 2);
-    let file = trainer::import::import_as(&fixture("timm_tiny/checkpoint.pth"), config).unwrap();
+    let file =
+        trainer::weights::import::import_as(&fixture("timm_tiny/checkpoint.pth"), config).unwrap();
     let (config, _) = file.metadata.classifier().unwrap();
     let vit = Vit::from_weights(config, &file.weights, &device);
     let (input_shape, input) = reference_tensor("timm_tiny/expected.safetensors", "input");

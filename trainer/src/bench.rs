@@ -2,10 +2,17 @@
 
 use std::time::Instant;
 
+use crate::backend::{BackendArgs, select_device};
+use crate::model::LoadedModel;
 use anyhow::Result;
+use anyhow::{Context, bail};
 use burn::tensor::{Device, Distribution, FloatDType, Tensor};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use model_format::VitConfig;
 use model_format::vit::Vit;
 use serde::Serialize;
+use std::path::PathBuf;
 
 /// Timing summary, in the same JSON shape as `scripts/bench_pytorch.py` prints.
 #[derive(Serialize, Debug, Clone)]
@@ -84,10 +91,10 @@ impl DistillStep {
         teacher: &model_format::VitConfig,
         batch: usize,
         compute: FloatDType,
-        tokens: crate::distill::TokenInput,
+        tokens: crate::train::distill::TokenInput,
         device: &Device,
     ) -> Result<Self> {
-        use crate::distill::HatfasLossConfig;
+        use crate::train::distill::HatfasLossConfig;
         let autodiff = device.clone().autodiff();
         let ids: Vec<usize> = [4, 6, 8]
             .into_iter()
@@ -97,8 +104,7 @@ impl DistillStep {
             .with_s_ids(ids.clone())
             .with_t_ids(ids)
             .with_tokens(tokens)
-            .init()
-            .map_err(anyhow::Error::msg)?;
+            .init()?;
         let student_vit = Vit::new(student, &autodiff);
         let optimizer = crate::train::optim::adamw_with(0.05, 1e-8, &student_vit);
         // Soft targets as mixup makes them: each row sums to one.
@@ -199,5 +205,222 @@ mod tests {
         let (median, p90, _) = summarise(&times);
         assert_eq!(median, 5.5);
         assert_eq!(p90, 9.0);
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// The frame to detect faces in (with `--model mtcnn`).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<PathBuf>,
+    /// Detector model file for `--model mtcnn` (default: the built-in one).
+    #[arg(long, value_name = "FILE")]
+    pub detector: Option<PathBuf>,
+    /// A preset name (random weights, 2 classes), a model file, or `mtcnn` (face detection
+    /// on `--image`).
+    #[arg(
+        long,
+        value_name = "NAME|FILE",
+        default_value = "deit_tiny_patch16_224"
+    )]
+    pub model: String,
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Timed iterations.
+    #[arg(long, default_value_t = 20)]
+    pub iters: usize,
+    /// Untimed iterations first (kernel compilation, autotuning, caches).
+    #[arg(long, default_value_t = 3)]
+    pub warmup: usize,
+    /// CPU threads for the CPU backend (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// One JSON object instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Time HaTFAS distillation training steps of --model (the student, a preset) against
+    /// --teacher-model instead of inference (img/s = batch / step time).
+    #[arg(long)]
+    pub distill: bool,
+    /// Time training steps of --model (a preset) with labels only, as `trainer teacher`
+    /// trains (img/s = batch / step time).
+    #[arg(long, conflicts_with = "distill")]
+    pub train: bool,
+    /// With --train: blocks frozen from the first (as `teacher --freeze-blocks`).
+    #[arg(long, default_value_t = 0, requires = "train", value_name = "N")]
+    pub freeze_blocks: usize,
+    /// The frozen teacher of --distill (a preset, random weights).
+    #[arg(long, value_name = "NAME", default_value = "deit_base_patch16_224")]
+    pub teacher_model: String,
+    /// Precision of the ViT's matrix products (as `teacher`/`distill --precision`).
+    #[arg(long, value_enum, default_value_t = crate::backend::Precision::F32)]
+    pub precision: crate::backend::Precision,
+    /// The class tokens of --distill's feature loss (as `distill --feature-tokens`).
+    #[arg(long, value_enum, default_value_t = crate::train::distill::FeatureTokens::BlockInput, value_name = "FROM")]
+    pub feature_tokens: crate::train::distill::FeatureTokens,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// `trainer bench`.
+pub fn command(args: BenchArgs) -> Result<()> {
+    if args.batch == 0 || args.iters == 0 {
+        bail!("--batch and --iters must be positive");
+    }
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("configuring CPU threads")?;
+    }
+    let selected = select_device(args.backend)?;
+    args.precision.check(&selected)?;
+    let progress = (!args.json).then(|| {
+        ProgressBar::new(args.iters as u64).with_style(
+            ProgressStyle::with_template("benchmarking {bar:30} {pos}/{len} iterations")
+                .expect("valid template"),
+        )
+    });
+    let tick = || {
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    };
+    let measured = measure(&args, &selected.device, tick)?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let (median_ms, p90_ms, mean_ms) = summarise(&measured.times_ms);
+    let report = BenchReport {
+        implementation: "burn".into(),
+        backend: selected.description.clone(),
+        model: workload_name(&args),
+        precision: args.precision,
+        batch: measured.batch,
+        iters: args.iters,
+        threads: rayon::current_num_threads(),
+        median_ms,
+        p90_ms,
+        mean_ms,
+        throughput_img_s: measured.batch as f64 * 1e3 / median_ms,
+        faces: measured.faces,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{} batch {} on {}: median {:.2} ms, p90 {:.2} ms, mean {:.2} ms, {:.1} img/s ({} iterations after {} warm-up){}",
+            report.model,
+            report.batch,
+            report.backend,
+            median_ms,
+            p90_ms,
+            mean_ms,
+            report.throughput_img_s,
+            report.iters,
+            args.warmup,
+            report
+                .faces
+                .map_or(String::new(), |n| format!(", {n} face(s) per frame"))
+        );
+    }
+    Ok(())
+}
+
+/// What one benchmark measured: the time of each iteration, the images per iteration and,
+/// for the detector, the faces it found per frame.
+struct Measured {
+    times_ms: Vec<f64>,
+    batch: usize,
+    faces: Option<usize>,
+}
+
+/// Times the workload `args` names: a training step, a distillation step, the face
+/// detector on one frame, or a classifier's forward pass.
+fn measure(args: &BenchArgs, device: &Device, tick: impl FnMut()) -> Result<Measured> {
+    let compute = args.precision.compute_dtype();
+    let batch = |times_ms| Measured {
+        times_ms,
+        batch: args.batch,
+        faces: None,
+    };
+    if args.train {
+        let config = crate::train::spec::model_config(&args.model, None)?;
+        let mut step =
+            DistillStep::labels_only(&config, args.batch, args.freeze_blocks, compute, device)?;
+        Ok(batch(time(args.warmup, args.iters, || step.step(), tick)?))
+    } else if args.distill {
+        let spec = |name: &str| crate::train::spec::model_config(name, None);
+        let mut step = DistillStep::new(
+            &spec(&args.model)?,
+            &spec(&args.teacher_model)?,
+            args.batch,
+            compute,
+            args.feature_tokens.input(),
+            device,
+        )?;
+        Ok(batch(time(args.warmup, args.iters, || step.step(), tick)?))
+    } else if args.model == "mtcnn" {
+        measure_detector(args, device, tick)
+    } else {
+        let (vit, image_size) = classifier(&args.model, device)?;
+        let input = random_batch(args.batch, image_size, device);
+        let run = || classify(&vit, &input, compute);
+        Ok(batch(time(args.warmup, args.iters, run, tick)?))
+    }
+}
+
+/// Face detection on one frame: the whole MTCNN pipeline, pyramid to landmarks.
+fn measure_detector(args: &BenchArgs, device: &Device, tick: impl FnMut()) -> Result<Measured> {
+    let Some(path) = &args.image else {
+        bail!("--model mtcnn needs --image FRAME (for example a 640x480 camera frame)");
+    };
+    if args.batch != 1 {
+        bail!("the detector runs one frame at a time: use --batch 1");
+    }
+    let detector = crate::detect::load_detector(args.detector.as_deref(), device)?;
+    let frame = crate::infer::read_rgb(path)?;
+    let name = path.display().to_string();
+    let faces = crate::detect::detect(&detector, &frame, &name)?.len();
+    let run = || crate::detect::detect(&detector, &frame, &name).map(|_| ());
+    Ok(Measured {
+        times_ms: time(args.warmup, args.iters, run, tick)?,
+        batch: 1,
+        faces: Some(faces),
+    })
+}
+
+/// A preset with random weights, or a model file; with its input size.
+fn classifier(model: &str, device: &Device) -> Result<(Vit, usize)> {
+    if let Some(config) = VitConfig::preset(model, 2) {
+        return Ok((Vit::new(&config, device), config.image_size));
+    }
+    let path = PathBuf::from(model);
+    if !path.exists() {
+        bail!(
+            "--model {model:?} is neither a preset ({}), `mtcnn`, nor an existing file",
+            model_format::PRESET_NAMES.join(", ")
+        );
+    }
+    let liveness = LoadedModel::read(&path, device)?.liveness;
+    let image_size = liveness.input_size();
+    Ok((liveness.vit, image_size))
+}
+
+/// The workload's name in the report.
+fn workload_name(args: &BenchArgs) -> String {
+    if args.distill {
+        let tokens = match args.feature_tokens {
+            crate::train::distill::FeatureTokens::BlockInput => "",
+            crate::train::distill::FeatureTokens::Embeddings => " (embedding tokens)",
+        };
+        format!("distill {} <- {}{tokens}", args.model, args.teacher_model)
+    } else if args.train {
+        format!(
+            "train {} ({} blocks frozen)",
+            args.model, args.freeze_blocks
+        )
+    } else {
+        args.model.clone()
     }
 }

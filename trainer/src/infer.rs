@@ -8,8 +8,12 @@ use model_format::preprocess::ImageView;
 use model_format::{Detector, Face, live_score};
 use serde::Serialize;
 
+use crate::backend::{BackendArgs, select_device};
 use crate::detect::detect;
 use crate::model::{LoadedModel, read_logits};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
 
 /// One image's result.
 #[derive(Serialize, Debug, Clone)]
@@ -101,4 +105,80 @@ pub fn read_rgb(path: &Path) -> Result<image::RgbImage> {
         .decode()
         .with_context(|| format!("cannot decode {} as an image", path.display()))?;
     Ok(image.to_rgb8())
+}
+
+#[derive(Args, Debug)]
+pub struct InferArgs {
+    /// Model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Use the whole image as the face crop instead of detecting the face.
+    #[arg(long)]
+    pub no_detect: bool,
+    /// Detector model file (default: the built-in MTCNN, `www/models/mtcnn.safetensors`).
+    #[arg(long, value_name = "FILE")]
+    pub detector: Option<PathBuf>,
+    /// One JSON object per image per line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// Image files (JPEG, PNG, BMP, WebP).
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+}
+
+/// `trainer infer`.
+pub fn command(args: InferArgs) -> Result<()> {
+    let selected = select_device(args.backend)?;
+    let model = LoadedModel::read(&args.model, &selected.device)?;
+    let detector = (!args.no_detect)
+        .then(|| crate::detect::load_detector(args.detector.as_deref(), &selected.device))
+        .transpose()?;
+    let progress = (!args.json && args.images.len() > 32).then(|| {
+        ProgressBar::new(args.images.len() as u64).with_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} images {per_sec} ETA {eta}")
+                .expect("valid template"),
+        )
+    });
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut write_error = None;
+    let images = &args.images;
+    infer(
+        &model,
+        detector.as_ref(),
+        images,
+        &selected.device,
+        |prediction| {
+            let line = if args.json {
+                serde_json::to_string(prediction).expect("predictions serialise")
+            } else {
+                let score = prediction
+                    .live_score
+                    .map_or("-".to_string(), |s| format!("{s:.4}"));
+                let face = prediction.face.as_ref().map_or(String::new(), |f| {
+                    let [x1, y1, x2, y2] = f.bbox;
+                    format!("\tface=[{x1:.0}, {y1:.0}, {x2:.0}, {y2:.0}]")
+                });
+                format!(
+                    "{}\t{}\tlive_score={score}{face}",
+                    prediction.image, prediction.label
+                )
+            };
+            if let Err(err) = writeln!(out, "{line}") {
+                write_error.get_or_insert(err);
+            }
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+        },
+    )?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Some(err) = write_error {
+        return Err(err).context("writing results");
+    }
+    Ok(())
 }

@@ -1,27 +1,19 @@
-//! The native HaTFAS trainer: model import/export, inference and benchmarks on Burn
-//! (CPU, wgpu or CUDA chosen at run time). The binary is a thin wrapper around [`cli`].
+//! The native HaTFAS trainer on Burn (CPU, wgpu or CUDA chosen at run time), grouped by
+//! stage: [`data`] (datasets, caching, augmentation, `prepare`), [`train`] (the teacher
+//! and the head-aware distillation), [`eval`] (protocol metrics, reports, plots) and
+//! [`weights`] (import and export of model files); the synthetic data is the `synth`
+//! crate. The commands that use a trained model ([`infer`], [`detect`], [`bench`]) and the
+//! one-command [`quickstart`] sit beside them. The binary is a thin wrapper around [`cli`].
 
-pub mod augment;
-pub mod backend;
-pub mod bench;
-pub mod cache;
+pub(crate) mod backend;
+pub(crate) mod bench;
 pub mod cli;
 pub mod data;
 pub mod detect;
-pub mod distill;
 pub mod eval;
-pub mod export;
-pub mod group_metrics;
-pub mod import;
 pub mod infer;
-pub mod metrics;
 pub mod model;
-pub mod onnx_graph;
-pub mod onnx_import;
-pub mod plots;
-pub mod prepare;
-pub mod provenance;
-pub mod quickstart;
-pub mod randaugment;
-pub mod synth;
+pub(crate) mod provenance;
+pub(crate) mod quickstart;
 pub mod train;
+pub mod weights;

@@ -45,8 +45,8 @@ pub struct QuickstartArgs {
     pub student_epochs: usize,
     /// Logit distillation of the student; `none` trains the same student without any
     /// distillation (base loss only: no logit and no feature loss), for comparison.
-    #[arg(long, value_enum, default_value_t = crate::distill::DistillationType::Soft)]
-    pub distillation_type: crate::distill::DistillationType,
+    #[arg(long, value_enum, default_value_t = crate::train::distill::DistillationType::Soft)]
+    pub distillation_type: crate::train::distill::DistillationType,
     #[command(flatten)]
     pub backend: BackendArgs,
 }
@@ -223,8 +223,11 @@ fn train_teacher(args: &QuickstartArgs, data: &Path, dinov2: &Option<PathBuf>) -
             let imported = args.dir.join(format!("dinov2-{INPUT_SIZE}.safetensors"));
             if !imported.is_file() {
                 let preset = VitConfig::preset("dinov2_vits14", crate::train::spec::NUM_CLASSES);
-                let file =
-                    crate::onnx_import::import_onnx(onnx, preset.as_ref(), Some(INPUT_SIZE))?;
+                let file = crate::weights::onnx_import::import_onnx(
+                    onnx,
+                    preset.as_ref(),
+                    Some(INPUT_SIZE),
+                )?;
                 // (ModelFile::write writes aside and renames: a killed run leaves no half file.)
                 std::fs::create_dir_all(&args.dir)?;
                 file.write(&imported, StorageDtype::F32)?;
@@ -271,10 +274,10 @@ pub fn run(args: &QuickstartArgs) -> Result<Summary> {
     let dinov2 = resolve_teacher(args)?;
     let data = args.dir.join("data");
     println!("[1/4] synthetic dataset -> {}", data.display());
-    let mut synth: Vec<String> = vec!["--out".into(), data.display().to_string()];
-    synth.extend(SYNTH.iter().map(|s| s.to_string()));
-    synth.extend(["--seed".into(), args.seed.to_string()]);
-    crate::synth::run(&parse::<crate::synth::SynthArgs>("synth", synth)?)?;
+    let mut synth_args: Vec<String> = vec!["--out".into(), data.display().to_string()];
+    synth_args.extend(SYNTH.iter().map(|s| s.to_string()));
+    synth_args.extend(["--seed".into(), args.seed.to_string()]);
+    synth::run(&parse::<synth::SynthArgs>("synth", synth_args)?)?;
 
     let teacher = train_teacher(args, &data, &dinov2)?;
 
@@ -295,7 +298,7 @@ pub fn run(args: &QuickstartArgs) -> Result<Summary> {
         "--distillation-type".into(),
         format!("{:?}", args.distillation_type).to_lowercase(),
     ];
-    if args.distillation_type == crate::distill::DistillationType::None {
+    if args.distillation_type == crate::train::distill::DistillationType::None {
         // The baseline: no distillation at all, the feature loss off too.
         flags.extend([
             "--distillation-beta".into(),
@@ -312,7 +315,7 @@ pub fn run(args: &QuickstartArgs) -> Result<Summary> {
     if let Some(parent) = exported.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    crate::export::export(&student.best_model, &exported, StorageDtype::Int8)?;
+    crate::weights::export::export(&student.best_model, &exported, StorageDtype::Int8)?;
     Ok(Summary {
         teacher,
         student,
@@ -347,6 +350,13 @@ pub fn print_summary(summary: &Summary) {
         "try it: cargo run -p trainer --release -- infer --model {} <photo.jpg>",
         summary.exported.display()
     );
+}
+
+/// `trainer quickstart` (and `trainer` without a command).
+pub fn command(args: QuickstartArgs) -> Result<()> {
+    let summary = run(&args)?;
+    print_summary(&summary);
+    Ok(())
 }
 
 #[cfg(test)]

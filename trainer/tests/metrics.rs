@@ -1,4 +1,4 @@
-//! `trainer metrics` and `trainer::metrics` against numpy / scikit-learn reference values
+//! `trainer metrics` and `trainer::eval::metrics` against numpy / scikit-learn reference values
 //! (tests/fixtures/metrics, from scripts/make_metric_fixtures.py), and its errors.
 
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ mod common;
 use common::trainer;
 
 use serde_json::Value;
-use trainer::metrics::{LevelMetrics, ScoreSet, TestMetrics, evaluate};
+use trainer::eval::metrics::{LevelMetrics, ScoreSet, TestMetrics, evaluate};
 
 const TOLERANCE: f64 = 1e-9;
 

@@ -19,7 +19,7 @@ use common::{fails, fixtures, ok};
 use model_format::vit::Vit;
 use model_format::{ModelFile, StorageDtype, TokenInput, TokenRequest, VitConfig};
 use onnx_protobuf::{Message, ModelProto};
-use trainer::onnx_import::{import_onnx, import_onnx_bytes};
+use trainer::weights::onnx_import::{import_onnx, import_onnx_bytes};
 
 /// Largest difference to onnxruntime allowed (f32, other summation orders).
 const TOLERANCE: f32 = 1e-4;

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use trainer::synth::{Manifest, SynthArgs, preview, sha256_hex};
+use synth::{Manifest, SynthArgs, preview, sha256_hex};
 
 mod common;
 use common::{fails, ok};
@@ -104,7 +104,7 @@ fn the_layout_is_a_dataset_split_by_identity() {
     args.identities = 5;
     args.size = 64;
     args.frames = 2;
-    let summary = trainer::synth::run(&args).unwrap();
+    let summary = synth::run(&args).unwrap();
     assert!(!summary.cached);
     let types = trainer::data::attack_types(&root).unwrap();
     let mut split_of: BTreeMap<String, String> = BTreeMap::new();

@@ -1,6 +1,6 @@
 use super::*;
-use crate::config::{Architecture, VitConfig};
-use crate::metadata::Metadata;
+use crate::config::{Architecture, ConfigError, VitConfig};
+use crate::metadata::{Metadata, MetadataError};
 use half::bf16;
 
 const ORIGIN: &str = "damaged.safetensors";
@@ -392,7 +392,7 @@ fn invalid_models_are_not_serialised() {
     let mut bad = model.clone();
     bad.metadata.threshold = 1.5;
     assert!(
-        matches!(check(&bad, StorageDtype::F32), Problem::BadMetadata(m) if m.contains("threshold"))
+        matches!(check(&bad, StorageDtype::F32), Problem::InvalidMetadata(MetadataError::Threshold(t)) if t == 1.5)
     );
 
     let mut bad = model.clone();
@@ -700,14 +700,29 @@ fn damaged_metadata_is_refused() {
     let damaged = edit_metadata(&bytes, |m| m["architecture"]["family"] = "resnet".into());
     assert!(matches!(problem(&damaged), Problem::BadMetadata(_)));
     let damaged = edit_metadata(&bytes, |m| m["threshold"] = 7.into());
-    assert!(matches!(problem(&damaged), Problem::BadMetadata(m) if m.contains("threshold")));
+    assert_eq!(
+        problem(&damaged),
+        Problem::InvalidMetadata(MetadataError::Threshold(7.0))
+    );
     let damaged = edit_metadata(&bytes, |m| m["classes"] = serde_json::json!(["live"]));
-    assert!(matches!(problem(&damaged), Problem::BadMetadata(_)));
+    assert_eq!(
+        problem(&damaged),
+        Problem::InvalidMetadata(MetadataError::ClassNames {
+            names: 1,
+            outputs: 2
+        })
+    );
     // An architecture that asks for absurd sizes is refused before any tensor is sized.
     let damaged = edit_metadata(&bytes, |m| {
         m["architecture"]["depth"] = 1_000_000_000.into()
     });
-    assert!(matches!(problem(&damaged), Problem::BadMetadata(m) if m.contains("depth")));
+    assert!(matches!(
+        problem(&damaged),
+        Problem::InvalidMetadata(MetadataError::Config(ConfigError::OverLimit {
+            field: "depth",
+            ..
+        }))
+    ));
     // An architecture that does not match the tensors.
     let damaged = edit_metadata(&bytes, |m| m["architecture"]["depth"] = 3.into());
     assert_eq!(

@@ -3,17 +3,17 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
 use super::loader::Augmentation;
 use super::schedule::{CosineSchedule, scaled_lr};
-use crate::augment::{Mixup, RandomResizedCrop};
 use crate::backend::BackendArgs;
 use crate::backend::Precision;
-use crate::distill::{DistillationType, FeatureTokens};
-use crate::randaugment::RandAugment;
+use crate::data::augment::{Mixup, RandomResizedCrop};
+use crate::data::randaugment::RandAugment;
+use crate::train::distill::{DistillationType, FeatureTokens};
 
 /// When DeiT's repeated-augmentation sampler is used (`--repeated-aug`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -134,7 +134,7 @@ pub struct RecipeArgs {
     #[arg(long, default_value_t = 0.5)]
     pub mixup_switch_prob: f64,
     /// RandAugment policy (timm syntax), or `none`.
-    #[arg(long, default_value = "rand-m9-mstd0.5-inc1", value_name = "POLICY")]
+    #[arg(long, default_value = crate::data::randaugment::DEIT_SPEC, value_name = "POLICY")]
     pub aa: String,
     /// Random erasing probability (per-pixel noise).
     #[arg(long, default_value_t = 0.25)]
@@ -248,7 +248,7 @@ impl RecipeArgs {
             "none" | "" => None,
             spec => Some(
                 RandAugment::parse(spec, image_size as u32)
-                    .map_err(|e| anyhow::anyhow!("--aa {spec}: {e}"))?,
+                    .with_context(|| format!("--aa {spec}"))?,
             ),
         };
         Ok(Augmentation {
@@ -349,8 +349,8 @@ pub struct DistillArgs {
 
 impl DistillArgs {
     /// The loss settings these flags give.
-    pub fn loss_config(&self) -> crate::distill::HatfasLossConfig {
-        crate::distill::HatfasLossConfig {
+    pub fn loss_config(&self) -> crate::train::distill::HatfasLossConfig {
+        crate::train::distill::HatfasLossConfig {
             kind: self.distillation_type,
             alpha: self.distillation_alpha,
             beta: self.distillation_beta,
@@ -410,11 +410,14 @@ mod tests {
             (vec![4, 6, 8], vec![4, 6, 8])
         );
         // The paper's settings are also the loss's own defaults, so flags and library agree.
-        assert_eq!(args.loss_config(), crate::distill::HatfasLossConfig::new());
+        assert_eq!(
+            args.loss_config(),
+            crate::train::distill::HatfasLossConfig::new()
+        );
         let defaults = distill("--teacher-path t.safetensors --data-path d --output-dir o");
         assert_eq!(
             defaults.unwrap().loss_config(),
-            crate::distill::HatfasLossConfig::new()
+            crate::train::distill::HatfasLossConfig::new()
         );
         let changed =
             distill("--teacher-path t --data-path d --output-dir o --distillation-tau 2 --s-id 3");

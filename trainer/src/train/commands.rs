@@ -1,6 +1,6 @@
 //! The two training commands: settings -> [`Run`] -> [`train`].
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use super::{DistillArgs, Objective, Outcome, Run, TeacherArgs, load_teacher, spec, train};
 
@@ -47,7 +47,7 @@ pub fn teacher(args: &TeacherArgs) -> Result<Outcome> {
 
 /// `trainer distill`.
 pub fn distill(args: &DistillArgs) -> Result<Outcome> {
-    use crate::distill::{FeatureTokens, validate_layers};
+    use crate::train::distill::{FeatureTokens, validate_layers};
 
     let selected = crate::backend::select_device(args.recipe.backend)?;
     let config = spec::model_config(&args.model, args.recipe.input_size)?;
@@ -63,10 +63,10 @@ pub fn distill(args: &DistillArgs) -> Result<Outcome> {
             config.image_size
         );
     }
-    let loss = args.loss_config().init().map_err(anyhow::Error::msg)?;
+    let loss = args.loss_config().init()?;
     if !args.s_id.is_empty() || !args.t_id.is_empty() {
         validate_layers(&args.s_id, &args.t_id, config.depth, teacher_config.depth)
-            .map_err(|e| anyhow::anyhow!("--s-id/--t-id: {e}"))?;
+            .context("--s-id/--t-id")?;
     }
     let mut settings = serde_json::json!({
         "command": "distill",
@@ -103,4 +103,36 @@ pub fn distill(args: &DistillArgs) -> Result<Outcome> {
         sources,
     };
     train(run, &selected)
+}
+
+/// `trainer teacher` on the command line: trains, then prints the outcome.
+pub fn teacher_command(args: TeacherArgs) -> Result<()> {
+    print_outcome(&teacher(&args)?);
+    Ok(())
+}
+
+/// `trainer distill` on the command line: distils, then prints the outcome.
+pub fn distill_command(args: DistillArgs) -> Result<()> {
+    print_outcome(&distill(&args)?);
+    Ok(())
+}
+
+/// The best epoch, its test report and where the model went.
+pub fn print_outcome(outcome: &Outcome) {
+    let best = &outcome.best;
+    println!(
+        "best: epoch {} (dev ACER {:.2}%, EER {:.2}%, AUC {:.4}) -> {}",
+        best.epoch,
+        100.0 * best.dev_acer,
+        100.0 * best.dev_eer,
+        best.dev_auc,
+        outcome.best_model.display()
+    );
+    if let Some(evaluation) = &outcome.evaluation {
+        print!("{}", evaluation.report.table());
+        println!(
+            "threshold and metrics written into {}; `trainer export --dtype int8` makes the deployable file",
+            outcome.best_model.display()
+        );
+    }
 }

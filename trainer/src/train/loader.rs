@@ -19,9 +19,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
-use crate::augment::{Mixup, RandomResizedCrop, horizontal_flip, random_erasing};
-use crate::cache::FrameCache;
-use crate::randaugment::RandAugment;
+use crate::data::augment::{Mixup, RandomResizedCrop, horizontal_flip, random_erasing};
+use crate::data::cache::FrameCache;
+use crate::data::randaugment::RandAugment;
 
 /// The per-image and per-batch augmentation of the DeiT recipe; `None` or 0 turns a part off.
 #[derive(Clone, Debug)]

@@ -4,15 +4,16 @@
 //! every epoch, the best model by dev ACER, resumable checkpoints, and a final
 //! evaluation on the test split that calibrates the best model's threshold.
 
-pub mod args;
-pub mod checkpoint;
-pub mod commands;
-pub mod ema;
-pub mod freeze;
-pub mod loader;
-pub mod optim;
-pub mod parallel;
-pub mod schedule;
+pub(crate) mod args;
+pub(crate) mod checkpoint;
+pub(crate) mod commands;
+pub(crate) mod distill;
+pub(crate) mod ema;
+pub(crate) mod freeze;
+pub(crate) mod loader;
+pub(crate) mod optim;
+pub(crate) mod parallel;
+pub(crate) mod schedule;
 pub mod spec;
 
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -29,13 +30,14 @@ use model_format::{Metadata, ModelFile, Preprocessing, StorageDtype, VitConfig};
 
 pub use args::{DistillArgs, RecipeArgs, TeacherArgs};
 use checkpoint::{EpochLog, TrainState};
+use loader::Augmentation;
 use parallel::Gradients;
 
 use crate::backend::SelectedDevice;
-use crate::cache::FrameCache;
+use crate::data::cache::FrameCache;
 use crate::data::{Frame, read_split};
-use crate::distill::HatfasLoss;
-use crate::metrics::evaluate_level;
+use crate::eval::metrics::evaluate_level;
+use crate::train::distill::HatfasLoss;
 
 /// What the network learns from.
 pub enum Objective {
@@ -59,7 +61,7 @@ impl Objective {
 
     fn needs_teacher(&self) -> bool {
         matches!(self, Objective::Distill { loss, .. }
-            if loss.config().kind != crate::distill::DistillationType::None
+            if loss.config().kind != crate::train::distill::DistillationType::None
                 || !loss.config().s_ids.is_empty())
     }
 }
@@ -86,7 +88,37 @@ pub struct Outcome {
     pub evaluation: Option<crate::eval::Evaluation>,
 }
 
-/// Mean of the loss parts over an epoch.
+/// One batch's loss parts read back from the device (each weighted by its share of the
+/// batch in a data-parallel step).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LossValues {
+    pub total: f32,
+    pub base: f32,
+    pub logit: f32,
+    pub feature: f32,
+}
+
+impl LossValues {
+    fn is_finite(&self) -> bool {
+        self.to_array().iter().all(|v| v.is_finite())
+    }
+
+    /// `[total, base, logit, feature]`.
+    pub fn to_array(self) -> [f32; 4] {
+        [self.total, self.base, self.logit, self.feature]
+    }
+}
+
+impl std::ops::AddAssign for LossValues {
+    fn add_assign(&mut self, other: LossValues) {
+        self.total += other.total;
+        self.base += other.base;
+        self.logit += other.logit;
+        self.feature += other.feature;
+    }
+}
+
+/// Sums of the loss parts over an epoch's batches, for their means.
 #[derive(Default)]
 struct LossSums {
     total: f64,
@@ -96,27 +128,105 @@ struct LossSums {
     batches: usize,
 }
 
+impl LossSums {
+    fn add(&mut self, values: LossValues) {
+        self.total += values.total as f64;
+        self.base += values.base as f64;
+        self.logit += values.logit as f64;
+        self.feature += values.feature as f64;
+        self.batches += 1;
+    }
+
+    fn mean_total(&self) -> f64 {
+        self.total / self.batches.max(1) as f64
+    }
+}
+
+/// What one epoch of training measured.
+struct EpochStats {
+    losses: LossSums,
+    images_per_second: f64,
+}
+
+/// The training and dev data, decoded once into memory-mapped caches.
+struct TrainingData {
+    train_set: loader::TrainSet,
+    dev_frames: Vec<Frame>,
+    dev_cache: FrameCache,
+}
+
+impl TrainingData {
+    fn load(recipe: &RecipeArgs) -> Result<TrainingData> {
+        let train_frames = read_split(&recipe.data_path, &recipe.train_split)?;
+        let dev_frames = read_split(&recipe.data_path, &recipe.dev_split)?;
+        let train_set = loader::TrainSet::new(
+            open_cache(recipe, &recipe.train_split, &train_frames)?,
+            &train_frames.iter().map(|f| f.live).collect::<Vec<_>>(),
+        );
+        let dev_cache = open_cache(recipe, &recipe.dev_split, &dev_frames)?;
+        for (split, set) in [
+            (&recipe.train_split, &train_set.cache),
+            (&recipe.dev_split, &dev_cache),
+        ] {
+            if set.unreadable > 0 {
+                tracing::warn!("{split}: {} unreadable frame(s) skipped", set.unreadable);
+            }
+        }
+        let live = train_set
+            .readable
+            .iter()
+            .filter(|&&i| train_set.labels[i] == 1)
+            .count();
+        if live == 0 || live == train_set.readable.len() {
+            bail!(
+                "{}: the readable training frames must include both live and attack frames",
+                recipe.train_split
+            );
+        }
+        Ok(TrainingData {
+            train_set,
+            dev_frames,
+            dev_cache,
+        })
+    }
+}
+
+/// What stays fixed through the epochs of a run.
+struct Setting<'a> {
+    run: &'a Run<'a>,
+    recipe: &'a RecipeArgs,
+    data: TrainingData,
+    preprocessing: Preprocessing,
+    augmentation: Augmentation,
+    /// The global batch (all replicas' shares).
+    batch_size: usize,
+    replicas: usize,
+    repeated_aug: bool,
+    parallel: Option<parallel::DataParallel>,
+    compute: FloatDType,
+    /// The first replica's device, and its autodiff twin the model trains on.
+    device: Device,
+    autodiff: Device,
+    total_epochs: usize,
+    best_path: PathBuf,
+    /// The model files' metadata (threshold and metrics are set per best epoch).
+    metadata: Metadata,
+}
+
+/// The network being trained, with its optimiser, EMA and the run's progress.
+struct Trainee {
+    model: Vit,
+    optimizer: ModuleOptimizer,
+    ema: Option<Vit>,
+    state: TrainState,
+}
+
 /// Runs `run` on `selected` to the end (or from its checkpoint with `--resume`).
 pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
     let recipe = run.recipe;
     recipe.validate()?;
-    // Data-parallel replicas (--devices, --distributed), else the selected device alone.
-    let replicas = if recipe.distributed {
-        let devices = crate::backend::all_devices(selected)?;
-        if devices.len() == 1 {
-            println!(
-                "--distributed: {} has one device; training on it alone",
-                selected.description
-            );
-        }
-        devices
-    } else if recipe.devices.is_empty() {
-        vec![selected.device.clone()]
-    } else {
-        crate::backend::replica_devices(selected, &recipe.devices)?
-    };
+    let replicas = replica_devices(recipe, selected)?;
     recipe.precision.check(selected)?;
-    let compute = recipe.precision.compute_dtype();
     let device = replicas[0].clone();
     let autodiff = device.clone().autodiff();
     device.seed(recipe.seed);
@@ -130,110 +240,12 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
     let output = &recipe.output_dir;
     std::fs::create_dir_all(output).with_context(|| format!("creating {}", output.display()))?;
 
-    // Data: decoded once into memory-mapped caches.
-    let train_frames = read_split(&recipe.data_path, &recipe.train_split)?;
-    let dev_frames = read_split(&recipe.data_path, &recipe.dev_split)?;
-    let train_set = loader::TrainSet::new(
-        open_cache(recipe, &recipe.train_split, &train_frames)?,
-        &train_frames.iter().map(|f| f.live).collect::<Vec<_>>(),
-    );
-    let dev_cache = open_cache(recipe, &recipe.dev_split, &dev_frames)?;
-    for (split, set) in [
-        (&recipe.train_split, &train_set.cache),
-        (&recipe.dev_split, &dev_cache),
-    ] {
-        if set.unreadable > 0 {
-            tracing::warn!("{split}: {} unreadable frame(s) skipped", set.unreadable);
-        }
-    }
-    let live = train_set
-        .readable
-        .iter()
-        .filter(|&&i| train_set.labels[i] == 1)
-        .count();
-    if live == 0 || live == train_set.readable.len() {
-        bail!(
-            "{}: the readable training frames must include both live and attack frames",
-            recipe.train_split
-        );
-    }
-
-    let preprocessing = Preprocessing::imagenet(run.config.image_size);
-    let augmentation = recipe.augmentation(run.config.image_size)?;
+    let data = TrainingData::load(recipe)?;
     // --batch-size is per device, as in the reference (one process per GPU, each with
     // --batch-size images; DeiT scales the lr by batch-size x world size): the global batch
     // is split into one share per replica.
-    let batch_size = (recipe.batch_size * replicas.len()).min(train_set.readable.len());
-    let schedule = recipe.schedule(batch_size);
-    let total_epochs = recipe.epochs + recipe.cooldown_epochs;
-
-    // The model, its optimiser and EMA: fresh (or from --init), or from a checkpoint.
-    let mut model = Vit::new(&run.config, &autodiff);
-    let mut state = TrainState {
-        epochs_done: 0,
-        step: 0,
-        best: None,
-        history: Vec::new(),
-        settings: run.settings.clone(),
-    };
-    let (mut optimizer, mut ema) = if let Some(resume) = &recipe.resume {
-        let dir = checkpoint::find(resume)?;
-        state = checkpoint::read_state(&dir)?;
-        if state.settings != run.settings {
-            bail!(
-                "--resume {}: the checkpoint was made with other settings; resume with the same \
-                 command (its settings: {})",
-                resume.display(),
-                state.settings
-            );
-        }
-        model = checkpoint::load_module(model, &dir.join(checkpoint::MODEL))?;
-        let optimizer = checkpoint::load_optimizer(
-            optim::adamw(recipe, &model),
-            &dir.join(checkpoint::OPTIMIZER),
-        )?;
-        let ema = if recipe.model_ema {
-            Some(checkpoint::load_module(
-                model.valid(),
-                &dir.join(checkpoint::EMA),
-            )?)
-        } else {
-            None
-        };
-        println!(
-            "resuming {} after epoch {} (step {})",
-            dir.display(),
-            state.epochs_done,
-            state.step
-        );
-        (optimizer, ema)
-    } else {
-        if let Some(init) = run.init {
-            let file = ModelFile::read(init)?;
-            let (weights, notes) = spec::init_weights(&run.config, model.to_weights(), &file)
-                .with_context(|| format!("--init {}", init.display()))?;
-            for note in notes {
-                println!("--init {}: {note}", init.display());
-            }
-            model.load_weights(&weights, &autodiff);
-        }
-        let optimizer = optim::adamw(recipe, &model);
-        let ema = recipe.model_ema.then(|| model.valid());
-        (optimizer, ema)
-    };
-
-    // After loading: loaded parameters come back trainable.
-    if run.freeze_blocks > 0 {
-        model = freeze::freeze_first_blocks(model, run.freeze_blocks);
-        println!(
-            "frozen: the patch and position embeddings, the class token and blocks 0-{} \
-             ({} of {} parameters train)",
-            run.freeze_blocks - 1,
-            freeze::trainable_parameters(&model),
-            run.config.num_params()
-        );
-    }
-
+    let batch_size = (recipe.batch_size * replicas.len()).min(data.train_set.readable.len());
+    let mut trainee = Trainee::initialise_or_resume(&run, &autodiff)?;
     let repeated_aug = recipe.repeated_aug.enabled(replicas.len());
     if repeated_aug {
         println!(
@@ -241,6 +253,7 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
             loader::REPEATS
         );
     }
+    let compute = recipe.precision.compute_dtype();
     let parallel = (replicas.len() > 1).then(|| {
         println!(
             "data-parallel on {} devices: {} images per device per step",
@@ -254,111 +267,292 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
             recipe.clip_grad.is_some(),
         )
     });
-
-    let best_path = output.join("best.safetensors");
     let mut metadata = Metadata::liveness(run.config.clone());
     metadata.provenance = crate::provenance::current(run.sources.clone());
     metadata.provenance.dataset = Some(crate::data::dataset_description(&recipe.data_path));
+    let setting = Setting {
+        run: &run,
+        recipe,
+        data,
+        preprocessing: Preprocessing::imagenet(run.config.image_size),
+        augmentation: recipe.augmentation(run.config.image_size)?,
+        batch_size,
+        replicas: replicas.len(),
+        repeated_aug,
+        parallel,
+        compute,
+        device,
+        autodiff,
+        total_epochs: recipe.epochs + recipe.cooldown_epochs,
+        best_path: output.join("best.safetensors"),
+        metadata,
+    };
+    let ended = setting.run_epochs(&mut trainee)?;
+    setting.final_evaluation(&trainee.state, ended)
+}
 
-    let first_epoch = state.epochs_done;
-    let run_started = Instant::now();
-    for epoch in first_epoch..total_epochs {
-        if recipe.stop_after.is_some_and(|n| epoch - first_epoch >= n) {
+/// How the epochs ended.
+#[derive(Clone, Copy, PartialEq)]
+enum Ended {
+    /// At the last epoch, or at --time-limit: the best model is evaluated.
+    Finished,
+    /// At --stop-after: the run is to be continued with --resume, nothing evaluated.
+    StoppedAsAsked,
+}
+
+/// The devices of the data-parallel replicas (--devices, --distributed), else the selected
+/// device alone.
+fn replica_devices(recipe: &RecipeArgs, selected: &SelectedDevice) -> Result<Vec<Device>> {
+    if recipe.distributed {
+        let devices = crate::backend::all_devices(selected)?;
+        if devices.len() == 1 {
             println!(
-                "stopping after {} epoch(s) as asked; continue with --resume {}",
-                epoch - first_epoch,
-                output.display()
+                "--distributed: {} has one device; training on it alone",
+                selected.description
             );
-            return Ok(Outcome {
-                best_model: best_path.clone(),
-                best: state.best.clone().context("no epoch was run")?,
-                evaluation: None,
-            });
         }
-        let lr = schedule.lr(epoch);
-        let batches = train_set.batches(batch_size);
+        Ok(devices)
+    } else if recipe.devices.is_empty() {
+        Ok(vec![selected.device.clone()])
+    } else {
+        crate::backend::replica_devices(selected, &recipe.devices)
+    }
+}
+
+impl Trainee {
+    /// The model, its optimiser and EMA: fresh (or from --init), or from the checkpoint
+    /// of --resume; the first blocks frozen after loading (loaded parameters come back
+    /// trainable).
+    fn initialise_or_resume(run: &Run, autodiff: &Device) -> Result<Trainee> {
+        let recipe = run.recipe;
+        let mut trainee = match &recipe.resume {
+            Some(resume) => Self::resume(run, resume, autodiff)?,
+            None => {
+                let mut model = Vit::new(&run.config, autodiff);
+                if let Some(init) = run.init {
+                    let file = ModelFile::read(init)?;
+                    let (weights, notes) =
+                        spec::init_weights(&run.config, model.to_weights(), &file)
+                            .with_context(|| format!("--init {}", init.display()))?;
+                    for note in notes {
+                        println!("--init {}: {note}", init.display());
+                    }
+                    model.load_weights(&weights, autodiff);
+                }
+                Trainee {
+                    optimizer: optim::adamw(recipe, &model),
+                    ema: recipe.model_ema.then(|| model.valid()),
+                    model,
+                    state: TrainState {
+                        epochs_done: 0,
+                        step: 0,
+                        best: None,
+                        history: Vec::new(),
+                        settings: run.settings.clone(),
+                    },
+                }
+            }
+        };
+        if run.freeze_blocks > 0 {
+            trainee.model = freeze::freeze_first_blocks(trainee.model, run.freeze_blocks);
+            println!(
+                "frozen: the patch and position embeddings, the class token and blocks 0-{} \
+                 ({} of {} parameters train)",
+                run.freeze_blocks - 1,
+                freeze::trainable_parameters(&trainee.model),
+                run.config.num_params()
+            );
+        }
+        Ok(trainee)
+    }
+
+    fn resume(run: &Run, resume: &Path, autodiff: &Device) -> Result<Trainee> {
+        let dir = checkpoint::find(resume)?;
+        let state = checkpoint::read_state(&dir)?;
+        if state.settings != run.settings {
+            bail!(
+                "--resume {}: the checkpoint was made with other settings; resume with the same \
+                 command (its settings: {})",
+                resume.display(),
+                state.settings
+            );
+        }
+        let model = checkpoint::load_module(
+            Vit::new(&run.config, autodiff),
+            &dir.join(checkpoint::MODEL),
+        )?;
+        let optimizer = checkpoint::load_optimizer(
+            optim::adamw(run.recipe, &model),
+            &dir.join(checkpoint::OPTIMIZER),
+        )?;
+        let ema = if run.recipe.model_ema {
+            Some(checkpoint::load_module(
+                model.valid(),
+                &dir.join(checkpoint::EMA),
+            )?)
+        } else {
+            None
+        };
+        println!(
+            "resuming {} after epoch {} (step {})",
+            dir.display(),
+            state.epochs_done,
+            state.step
+        );
+        Ok(Trainee {
+            model,
+            optimizer,
+            ema,
+            state,
+        })
+    }
+
+    /// One optimiser step on `batch`; returns its loss parts.
+    fn step(&mut self, setting: &Setting, batch: loader::Batch, lr: f64) -> Result<LossValues> {
+        let size = setting.preprocessing.input_size;
+        let (values, grads) = match &setting.parallel {
+            Some(parallel) => parallel.step(&self.model, &batch, size)?,
+            None => {
+                let (inputs, targets) =
+                    batch_tensors(batch.images, batch.targets, size, &setting.autodiff);
+                let parts = loss(
+                    &self.model,
+                    &setting.run.objective,
+                    inputs,
+                    targets,
+                    setting.compute,
+                );
+                let values = read_parts(&parts, 1.0)?;
+                let grads = GradientsParams::from_grads(parts.total.backward(), &self.model);
+                (values, Gradients::Single(grads))
+            }
+        };
+        if !values.is_finite() {
+            bail!(
+                "the loss became non-finite at epoch {} step {} (total {}, base {}, logit {}, \
+                 feature {}); the last good checkpoint is in {} (epoch {}). Try a lower --lr or \
+                 --clip-grad.",
+                self.state.epochs_done + 1,
+                self.state.step,
+                values.total,
+                values.base,
+                values.logit,
+                values.feature,
+                setting.recipe.output_dir.join("checkpoint").display(),
+                self.state.epochs_done
+            );
+        }
+        let model = self.model.clone();
+        self.model = match grads {
+            Gradients::Single(mut grads) => {
+                if let Some(max_norm) = setting.recipe.clip_grad {
+                    grads = optim::clip_global_norm(grads, &model, max_norm);
+                }
+                self.optimizer.step(lr, model, grads)
+            }
+            Gradients::Sharded(grads) => self.optimizer.step_multi(lr, model, grads),
+        };
+        if let Some(average) = self.ema.take() {
+            self.ema = Some(ema::update(
+                average,
+                &self.model,
+                setting.recipe.model_ema_decay,
+                self.state.step,
+                &setting.device,
+            ));
+        }
+        self.state.step += 1;
+        Ok(values)
+    }
+
+    /// The model that would be exported (the EMA when on), off the autodiff device.
+    fn evaluated(&self, device: &Device) -> Vit {
+        self.ema
+            .clone()
+            .unwrap_or_else(|| self.model.valid().to_device(device))
+    }
+}
+
+impl Setting<'_> {
+    /// The epochs from the first not yet done to the last (or to --stop-after or
+    /// --time-limit): train, score dev, keep the best, checkpoint.
+    fn run_epochs(&self, trainee: &mut Trainee) -> Result<Ended> {
+        let (recipe, output) = (self.recipe, &self.recipe.output_dir);
+        let schedule = recipe.schedule(self.batch_size);
+        let first_epoch = trainee.state.epochs_done;
+        let run_started = Instant::now();
+        for epoch in first_epoch..self.total_epochs {
+            if recipe.stop_after.is_some_and(|n| epoch - first_epoch >= n) {
+                println!(
+                    "stopping after {} epoch(s) as asked; continue with --resume {}",
+                    epoch - first_epoch,
+                    output.display()
+                );
+                return Ok(Ended::StoppedAsAsked);
+            }
+            let lr = schedule.lr(epoch);
+            let stats = self.train_epoch(trainee, epoch, lr)?;
+            let log = self.evaluate_and_keep_best(trainee, epoch, lr, &stats)?;
+            print_epoch(&log, self.total_epochs);
+            trainee.state.history.push(log);
+            trainee.state.epochs_done = epoch + 1;
+            checkpoint::save(
+                output,
+                &trainee.model,
+                &trainee.optimizer,
+                trainee.ema.as_ref(),
+                &trainee.state,
+            )?;
+            write_log(output, &trainee.state.history)?;
+            if let Some(minutes) = recipe.time_limit
+                && run_started.elapsed().as_secs_f64() >= 60.0 * minutes
+                && epoch + 1 < self.total_epochs
+            {
+                println!(
+                    "--time-limit {minutes} min reached after epoch {}: ending training here",
+                    epoch + 1
+                );
+                break;
+            }
+        }
+        Ok(Ended::Finished)
+    }
+
+    /// One pass over the training set, batches prepared on worker threads.
+    fn train_epoch(&self, trainee: &mut Trainee, epoch: usize, lr: f64) -> Result<EpochStats> {
+        let batches = self.data.train_set.batches(self.batch_size);
         let bar = ProgressBar::new(batches as u64).with_style(
             ProgressStyle::with_template(&format!(
-                "epoch {}/{total_epochs} {{bar:30}} {{pos}}/{{len}} batches {{msg}} ETA {{eta}}",
-                epoch + 1
+                "epoch {}/{} {{bar:30}} {{pos}}/{{len}} batches {{msg}} ETA {{eta}}",
+                epoch + 1,
+                self.total_epochs
             ))
             .expect("valid template"),
         );
         let started = Instant::now();
-        let mut sums = LossSums::default();
+        let mut losses = LossSums::default();
         let mut images = 0usize;
         std::thread::scope(|scope| -> Result<()> {
             let receiver = loader::epoch_batches(
                 scope,
                 loader::EpochPlan {
-                    set: &train_set,
-                    augmentation: &augmentation,
-                    preprocessing: &preprocessing,
-                    batch_size,
-                    seed: recipe.seed,
+                    set: &self.data.train_set,
+                    augmentation: &self.augmentation,
+                    preprocessing: &self.preprocessing,
+                    batch_size: self.batch_size,
+                    seed: self.recipe.seed,
                     epoch,
-                    prefetch: recipe.prefetch,
-                    replicas: replicas.len(),
-                    repeated_aug,
+                    prefetch: self.recipe.prefetch,
+                    replicas: self.replicas,
+                    repeated_aug: self.repeated_aug,
                 },
             );
             for batch in receiver {
-                let n = batch.len;
-                let size = preprocessing.input_size;
-                let (values, grads) = match &parallel {
-                    Some(parallel) => parallel.step(&model, &batch, size)?,
-                    None => {
-                        let (inputs, targets) =
-                            batch_tensors(batch.images, batch.targets, size, &autodiff);
-                        let parts = loss(&model, &run.objective, inputs, targets, compute);
-                        let values = read_parts(&parts, 1.0)?;
-                        let grads = GradientsParams::from_grads(parts.total.backward(), &model);
-                        (values, Gradients::Single(grads))
-                    }
-                };
-                if !values.iter().all(|v| v.is_finite()) {
-                    bail!(
-                        "the loss became non-finite at epoch {} step {} (total {}, base {}, \
-                         logit {}, feature {}); the last good checkpoint is in {} (epoch {}). \
-                         Try a lower --lr or --clip-grad.",
-                        epoch + 1,
-                        state.step,
-                        values[0],
-                        values[1],
-                        values[2],
-                        values[3],
-                        output.join("checkpoint").display(),
-                        state.epochs_done
-                    );
-                }
-                model = match grads {
-                    Gradients::Single(mut grads) => {
-                        if let Some(max_norm) = recipe.clip_grad {
-                            grads = optim::clip_global_norm(grads, &model, max_norm);
-                        }
-                        optimizer.step(lr, model.clone(), grads)
-                    }
-                    Gradients::Sharded(grads) => optimizer.step_multi(lr, model.clone(), grads),
-                };
-                if let Some(average) = ema.take() {
-                    ema = Some(ema::update(
-                        average,
-                        &model,
-                        recipe.model_ema_decay,
-                        state.step,
-                        &device,
-                    ));
-                }
-                state.step += 1;
-                images += n;
-                sums.total += values[0] as f64;
-                sums.base += values[1] as f64;
-                sums.logit += values[2] as f64;
-                sums.feature += values[3] as f64;
-                sums.batches += 1;
+                images += batch.len;
+                losses.add(trainee.step(self, batch, lr)?);
                 bar.set_message(format!(
                     "loss {:.4} {:.1} img/s",
-                    sums.total / sums.batches as f64,
+                    losses.mean_total(),
                     images as f64 / started.elapsed().as_secs_f64()
                 ));
                 bar.inc(1);
@@ -366,43 +560,57 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
             Ok(())
         })?;
         bar.finish_and_clear();
-        let images_per_second = images as f64 / started.elapsed().as_secs_f64();
+        Ok(EpochStats {
+            losses,
+            images_per_second: images as f64 / started.elapsed().as_secs_f64(),
+        })
+    }
 
-        // Dev metrics of the model that would be exported (the EMA when on).
-        let evaluated = ema
-            .clone()
-            .unwrap_or_else(|| model.valid().to_device(&device));
+    /// Dev metrics of the model that would be exported; writes it to `best.safetensors`
+    /// when it is the best so far (by dev ACER, then EER, then AUC).
+    fn evaluate_and_keep_best(
+        &self,
+        trainee: &mut Trainee,
+        epoch: usize,
+        lr: f64,
+        stats: &EpochStats,
+    ) -> Result<EpochLog> {
+        let evaluated = trainee.evaluated(&self.device);
+        // Only the cache goes into the scoring threads (the setting holds the replicas'
+        // channels, which are not shared across threads).
+        let dev_cache = &self.data.dev_cache;
         let dev = crate::eval::score_frames(
-            (&evaluated, &preprocessing),
-            &recipe.dev_split,
-            &dev_frames,
+            (&evaluated, &self.preprocessing),
+            &self.recipe.dev_split,
+            &self.data.dev_frames,
             |i| dev_cache.image(i),
-            recipe.eval_batch_size,
-            &device,
+            self.recipe.eval_batch_size,
+            &self.device,
             |_| {},
         )?;
         let level = evaluate_level(&dev.scores, &dev.scores)?;
-        let batches = sums.batches.max(1) as f64;
+        let losses = &stats.losses;
+        let batches = losses.batches.max(1) as f64;
         let mut log = EpochLog {
             epoch: epoch + 1,
             lr,
-            loss: sums.total / batches,
-            base_loss: sums.base / batches,
-            logit_loss: sums.logit / batches,
-            feature_loss: sums.feature / batches,
-            images_per_second,
+            loss: losses.total / batches,
+            base_loss: losses.base / batches,
+            logit_loss: losses.logit / batches,
+            feature_loss: losses.feature / batches,
+            images_per_second: stats.images_per_second,
             dev_acer: level.test.acer,
             dev_eer: level.dev_eer,
             dev_auc: level.dev_auc,
             dev_threshold: level.threshold,
             best: false,
         };
-        log.best = state.best.as_ref().is_none_or(|best| {
+        log.best = trainee.state.best.as_ref().is_none_or(|best| {
             (log.dev_acer, log.dev_eer, -log.dev_auc)
                 <= (best.dev_acer, best.dev_eer, -best.dev_auc)
         });
         if log.best {
-            let mut metadata = metadata.clone();
+            let mut metadata = self.metadata.clone();
             metadata.threshold = log.dev_threshold as f32;
             metadata.provenance.metrics = Some(serde_json::json!({
                 "epoch": log.epoch,
@@ -413,69 +621,67 @@ pub fn train(run: Run, selected: &SelectedDevice) -> Result<Outcome> {
                 metadata,
                 weights: evaluated.to_weights(),
             }
-            .write(&best_path, StorageDtype::F32)?;
-            state.best = Some(log.clone());
+            .write(&self.best_path, StorageDtype::F32)?;
+            trainee.state.best = Some(log.clone());
         }
-        println!(
-            "epoch {:>3}/{total_epochs}  lr {:.2e}  loss {:.4} (base {:.4}, logit {:.4}, feature {:.4})  \
-             {:.1} img/s  dev ACER {:.2}% EER {:.2}% AUC {:.4}{}",
-            log.epoch,
-            log.lr,
-            log.loss,
-            log.base_loss,
-            log.logit_loss,
-            log.feature_loss,
-            log.images_per_second,
-            100.0 * log.dev_acer,
-            100.0 * log.dev_eer,
-            log.dev_auc,
-            if log.best { "  *best" } else { "" }
-        );
-        state.history.push(log);
-        state.epochs_done = epoch + 1;
-        checkpoint::save(output, &model, &optimizer, ema.as_ref(), &state)?;
-        write_log(output, &state.history)?;
-        if let Some(minutes) = recipe.time_limit
-            && run_started.elapsed().as_secs_f64() >= 60.0 * minutes
-            && epoch + 1 < total_epochs
-        {
-            println!(
-                "--time-limit {minutes} min reached after epoch {}: ending training here",
-                epoch + 1
-            );
-            break;
-        }
+        Ok(log)
     }
 
-    let best = state
-        .best
-        .clone()
-        .context("no epoch was run (is --epochs 0?)")?;
-    let test_dir = recipe.data_path.join(&recipe.test_split);
-    let evaluation = if test_dir.is_dir() {
-        let job = crate::eval::EvalJob {
-            model: &best_path,
-            data_path: &recipe.data_path,
-            dev_split: &recipe.dev_split,
-            test_split: &recipe.test_split,
-            out_dir: output.join("eval"),
-            batch: recipe.eval_batch_size,
-            calibrate: true,
-            threshold_group: None,
+    /// The best model on dev and test, its threshold calibrated (when the test split
+    /// exists).
+    fn final_evaluation(&self, state: &TrainState, ended: Ended) -> Result<Outcome> {
+        let recipe = self.recipe;
+        let best = state
+            .best
+            .clone()
+            .context("no epoch was run (is --epochs 0?)")?;
+        let test_dir = recipe.data_path.join(&recipe.test_split);
+        let evaluation = if ended == Ended::StoppedAsAsked {
+            None
+        } else if test_dir.is_dir() {
+            let job = crate::eval::EvalJob {
+                model: &self.best_path,
+                data_path: &recipe.data_path,
+                dev_split: &recipe.dev_split,
+                test_split: &recipe.test_split,
+                out_dir: recipe.output_dir.join("eval"),
+                batch: recipe.eval_batch_size,
+                calibrate: true,
+                threshold_group: None,
+            };
+            Some(crate::eval::evaluate_model(&job, &self.device)?)
+        } else {
+            println!(
+                "{} is missing: skipping the final test evaluation",
+                test_dir.display()
+            );
+            None
         };
-        Some(crate::eval::evaluate_model(&job, &device)?)
-    } else {
-        println!(
-            "{} is missing: skipping the final test evaluation",
-            test_dir.display()
-        );
-        None
-    };
-    Ok(Outcome {
-        best_model: best_path,
-        best,
-        evaluation,
-    })
+        Ok(Outcome {
+            best_model: self.best_path.clone(),
+            best,
+            evaluation,
+        })
+    }
+}
+
+/// The epoch's line in the log.
+fn print_epoch(log: &EpochLog, total_epochs: usize) {
+    println!(
+        "epoch {:>3}/{total_epochs}  lr {:.2e}  loss {:.4} (base {:.4}, logit {:.4}, feature {:.4})  \
+         {:.1} img/s  dev ACER {:.2}% EER {:.2}% AUC {:.4}{}",
+        log.epoch,
+        log.lr,
+        log.loss,
+        log.base_loss,
+        log.logit_loss,
+        log.feature_loss,
+        log.images_per_second,
+        100.0 * log.dev_acer,
+        100.0 * log.dev_eer,
+        log.dev_auc,
+        if log.best { "  *best" } else { "" }
+    );
 }
 
 /// The cache of `split`, in `--cache-dir` or beside the data (in the output directory
@@ -518,7 +724,7 @@ pub fn loss(
     inputs: Tensor<4>,
     targets: Tensor<2>,
     compute: FloatDType,
-) -> crate::distill::LossParts {
+) -> crate::train::distill::LossParts {
     let (student_tokens, teacher_tokens) = match objective {
         Objective::Distill { loss, .. } => (loss.student_tokens(), loss.teacher_tokens()),
         Objective::Labels => (None, None),
@@ -549,7 +755,7 @@ pub fn loss(
         ),
         _ => {
             let zero = Tensor::<1>::zeros([1], &base.device());
-            crate::distill::LossParts {
+            crate::train::distill::LossParts {
                 total: base.clone(),
                 base,
                 logit: zero.clone(),
@@ -574,8 +780,8 @@ fn batch_tensors(
     )
 }
 
-/// The four loss parts (total, base, logit, feature) read back, times `weight`.
-fn read_parts(parts: &crate::distill::LossParts, weight: f32) -> Result<Vec<f32>> {
+/// The loss parts read back, times `weight`.
+fn read_parts(parts: &crate::train::distill::LossParts, weight: f32) -> Result<LossValues> {
     let values = Tensor::cat(
         vec![
             parts.total.clone().inner(),
@@ -588,7 +794,15 @@ fn read_parts(parts: &crate::distill::LossParts, weight: f32) -> Result<Vec<f32>
     .into_data()
     .try_to_vec::<f32>()
     .map_err(|e| anyhow::anyhow!("reading the loss: {e:?}"))?;
-    Ok(values.into_iter().map(|v| v * weight).collect())
+    let [total, base, logit, feature] = values[..] else {
+        bail!("reading the loss: {} values, expected 4", values.len());
+    };
+    Ok(LossValues {
+        total: total * weight,
+        base: base * weight,
+        logit: logit * weight,
+        feature: feature * weight,
+    })
 }
 
 /// `log.jsonl`: one line per epoch.
@@ -614,7 +828,6 @@ pub fn load_teacher(
     let (config, _) = file
         .metadata
         .classifier()
-        .map_err(anyhow::Error::msg)
         .with_context(|| format!("--teacher-path {}", path.display()))?;
     if let Some(name) = expected
         && name != config.name

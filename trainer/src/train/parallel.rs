@@ -24,7 +24,7 @@ use burn_train::train::MultiDevicesTrainStep;
 use burn_train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 use model_format::vit::Vit;
 
-use super::{Objective, batch_tensors, loader, loss, read_parts};
+use super::{LossValues, Objective, batch_tensors, loader, loss, read_parts};
 
 /// What every replica needs besides the network's parameters.
 struct Shared {
@@ -64,7 +64,7 @@ pub struct Shard {
 /// A shard's loss parts (total, base, logit, feature), weighted by its share.
 pub struct ShardLoss {
     replica: usize,
-    parts: Vec<f32>,
+    parts: LossValues,
 }
 
 impl ItemLazy for ShardLoss {
@@ -187,7 +187,7 @@ impl DataParallel {
         network: &Vit,
         batch: &loader::Batch,
         size: usize,
-    ) -> Result<(Vec<f32>, Gradients)> {
+    ) -> Result<(LossValues, Gradients)> {
         let n = batch.len;
         let (pixels, classes) = (3 * size * size, super::spec::NUM_CLASSES);
         let mut inputs: Vec<Box<dyn DataLoaderIterator<Shard>>> =
@@ -217,11 +217,9 @@ impl DataParallel {
         // Replicas answer in any order; sum in replica order so that runs repeat exactly.
         let mut outputs: Vec<_> = outputs.into_iter().map(|o| o.output).collect();
         outputs.sort_by_key(|o| o.item.replica);
-        let mut parts = vec![0.0f32; 4];
+        let mut parts = LossValues::default();
         for output in &outputs {
-            for (sum, part) in parts.iter_mut().zip(&output.item.parts) {
-                *sum += part;
-            }
+            parts += output.item.parts;
         }
         let gradients = if self.on_main_device {
             let main = &self.shared.devices[0];
@@ -247,7 +245,7 @@ mod tests {
     use burn::tensor::{Distribution, Tensor};
 
     use super::*;
-    use crate::distill::HatfasLossConfig;
+    use crate::train::distill::HatfasLossConfig;
 
     const SIZE: usize = 16;
 
@@ -278,7 +276,7 @@ mod tests {
         batch: &loader::Batch,
         rows: std::ops::Range<usize>,
         weight: f32,
-    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    ) -> (LossValues, Vec<f32>, Vec<f32>) {
         let (pixels, classes) = (3 * SIZE * SIZE, 2);
         let (inputs, targets) = batch_tensors(
             batch.images[rows.start * pixels..rows.end * pixels].to_vec(),
@@ -336,14 +334,14 @@ mod tests {
 
         // Shares of 7 over 3 replicas: 3, 3 and 1.
         let shares = [(0..3, 3.0 / 7.0), (3..6, 3.0 / 7.0), (6..7, 1.0 / 7.0)];
-        let mut expected = (vec![0.0f32; 4], vec![0.0f32; 0], vec![0.0f32; 0]);
+        let mut expected = (LossValues::default(), vec![0.0f32; 0], vec![0.0f32; 0]);
         for (rows, weight) in shares {
             let (parts, head, pos) = share(&student, &objective, &batch, rows, weight);
             let add = |sum: &mut Vec<f32>, v: Vec<f32>| {
                 sum.resize(v.len(), 0.0);
                 sum.iter_mut().zip(v).for_each(|(s, x)| *s += x);
             };
-            add(&mut expected.0, parts);
+            expected.0 += parts;
             add(&mut expected.1, head);
             add(&mut expected.2, pos);
         }
@@ -352,7 +350,7 @@ mod tests {
         for on_main_device in [true, false] {
             let parallel = DataParallel::new(&cpu, &objective, FloatDType::F32, on_main_device);
             let (parts, gradients) = parallel.step(&student, &batch, SIZE).unwrap();
-            assert_close("loss parts", &parts, &expected.0);
+            assert_close("loss parts", &parts.to_array(), &expected.0.to_array());
             let grads = match gradients {
                 Gradients::Single(grads) => {
                     assert!(on_main_device);
@@ -377,10 +375,10 @@ mod tests {
         // The whole batch at once has another feature loss: C is a statistic of the batch.
         let (whole, _, _) = share(&student, &objective, &batch, 0..7, 1.0);
         assert!(
-            (whole[3] - expected.0[3]).abs() > 1e-3 * whole[3],
+            (whole.feature - expected.0.feature).abs() > 1e-3 * whole.feature,
             "feature loss {} vs {}",
-            whole[3],
-            expected.0[3]
+            whole.feature,
+            expected.0.feature
         );
     }
 }

@@ -66,7 +66,6 @@ pub fn config_of_file(path: &std::path::Path, input_size: Option<usize>) -> Resu
     let (config, _) = file
         .metadata
         .classifier()
-        .map_err(anyhow::Error::msg)
         .with_context(|| format!("--init {}", path.display()))?;
     let config = VitConfig {
         num_classes: NUM_CLASSES,

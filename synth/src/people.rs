@@ -1,8 +1,8 @@
 //! The people of the dataset. A [`Subject`] is what the camera films: a procedural head,
 //! or a real person from photos and clips that registry packages ship under clear licences
 //! ([`REAL_PEOPLE`], cut by `scripts/fetch-synth-sources.sh` into
-//! `trainer/assets/synth/people/`, listed with licences and hashes in `people.json` and
-//! `trainer/assets/synth/LICENSES.md`).
+//! `synth/assets/people/`, listed with licences and hashes in `people.json` and
+//! `synth/assets/LICENSES.md`).
 //!
 //! A real person's frames are square crops of 2.1 x the face box that MTCNN finds in each
 //! frame (the detector follows the face, as `trainer prepare` does), stacked top to bottom
@@ -146,12 +146,12 @@ pub struct RealPeople {
     pub files: Vec<String>,
 }
 
-const PEOPLE_JSON: &str = include_str!("../../assets/synth/people/people.json");
+const PEOPLE_JSON: &str = include_str!("../assets/people/people.json");
 
 /// The strip files, by name (each listed in `people.json`).
-const STRIPS: &[(&str, &[u8])] = &include!("../../assets/synth/people/strips.rs.in");
+const STRIPS: &[(&str, &[u8])] = &include!("../assets/people/strips.rs.in");
 
-/// The real people built into the binary (`trainer/assets/synth/people/`).
+/// The real people built into the binary (`synth/assets/people/`).
 pub static REAL_PEOPLE: LazyLock<RealPeople> = LazyLock::new(|| {
     let sources: Vec<PersonSource> =
         serde_json::from_str(PEOPLE_JSON).expect("built-in people.json parses");
@@ -167,7 +167,7 @@ pub static REAL_PEOPLE: LazyLock<RealPeople> = LazyLock::new(|| {
         .collect();
     let files = sources
         .iter()
-        .map(|s| format!("trainer/assets/synth/people/{}.jpg", s.name))
+        .map(|s| format!("synth/assets/people/{}.jpg", s.name))
         .collect();
     RealPeople {
         sources,
@@ -264,13 +264,13 @@ mod tests {
     #[test]
     fn built_in_people_match_their_hashes_and_decode() {
         let people = &*REAL_PEOPLE;
-        // Five people have a clear licence (trainer/assets/synth/LICENSES.md).
+        // Five people have a clear licence (synth/assets/LICENSES.md).
         assert!(people.len() >= 5, "{} real people", people.len());
         let mut names = std::collections::BTreeSet::new();
         for (i, source) in people.sources.iter().enumerate() {
             assert!(names.insert(&source.name), "{} twice", source.name);
             assert_eq!(
-                super::super::sha256_hex(people.strip(i)),
+                crate::sha256_hex(people.strip(i)),
                 source.origin.sha256,
                 "{}",
                 source.name

@@ -10,7 +10,7 @@
 
 use std::hash::Hasher;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use image::RgbImage;
@@ -28,7 +28,9 @@ pub struct FrameCache {
     count: usize,
     /// Frames that could not be decoded (skipped by the loader).
     pub unreadable: usize,
-    pub path: PathBuf,
+    /// The cache file (the tests check which file a split was given).
+    #[cfg(test)]
+    path: std::path::PathBuf,
 }
 
 /// The cache file name for `frames`: a hash of each frame's path, size and mtime.
@@ -84,6 +86,7 @@ impl FrameCache {
             map,
             count,
             unreadable: 0,
+            #[cfg(test)]
             path: path.to_path_buf(),
         };
         for i in 0..count {
@@ -111,10 +114,6 @@ impl FrameCache {
 
     pub fn len(&self) -> usize {
         self.count
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
     }
 
     /// Frame `i` as (width, height, RGB bytes), or `None` if it could not be decoded.

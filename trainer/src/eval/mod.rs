@@ -1,10 +1,15 @@
 //! `trainer eval`: scores a model on the dev and test splits of a prepared dataset and
-//! reports the protocol metrics ([`crate::metrics`]): the threshold is taken on dev and
+//! reports the protocol metrics ([`crate::eval::metrics`]): the threshold is taken on dev and
 //! applied unchanged to test, at frame and video level.
+
+pub(crate) mod group_metrics;
+pub mod metrics;
+pub(crate) mod plots;
+pub(crate) mod scores;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
 use image::RgbImage;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,9 +18,11 @@ use model_format::vit::Vit;
 use model_format::{Preprocessing, live_score};
 use rayon::prelude::*;
 
+use crate::backend::{BackendArgs, select_device};
 use crate::data::Frame;
-use crate::metrics::{Report, ScoreSet, evaluate};
+use crate::eval::metrics::{Report, ScoreSet, evaluate};
 use crate::model::{LoadedModel, read_logits};
+use clap::Args;
 
 /// Scores of one split and the frames that could not be read (skipped, with a warning).
 pub struct Scored {
@@ -155,8 +162,8 @@ pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
     let test = score(job.test_split, &test_frames)?;
     bar.finish_and_clear();
     let threshold_dev = match job.threshold_group {
-        Some(group) => crate::group_metrics::dev_of_group(&dev.scores, &groups, group)
-            .map_err(|e| anyhow!("--threshold-group {group}: {e}"))?,
+        Some(group) => crate::eval::group_metrics::dev_of_group(&dev.scores, &groups, group)
+            .with_context(|| format!("--threshold-group {group}"))?,
         None => dev.scores.clone(),
     };
     let report = evaluate(&threshold_dev, &test.scores)?.with_groups(&test.scores, &groups);
@@ -185,18 +192,18 @@ pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
         out_dir.join("report.json"),
         serde_json::to_string_pretty(&json)?,
     )?;
-    let dev_curve = crate::metrics::roc_of(&dev.scores)?.curve();
-    let test_curve = crate::metrics::roc_of(&test.scores)?.curve();
+    let dev_curve = crate::eval::metrics::roc_of(&dev.scores)?.curve();
+    let test_curve = crate::eval::metrics::roc_of(&test.scores)?.curve();
     let (dev_name, test_name) = (
         format!("dev ({})", job.dev_split),
         format!("test ({})", job.test_split),
     );
     let curves = [
-        crate::plots::Curve {
+        crate::eval::plots::Curve {
             name: &dev_name,
             points: &dev_curve,
         },
-        crate::plots::Curve {
+        crate::eval::plots::Curve {
             name: &test_name,
             points: &test_curve,
         },
@@ -205,7 +212,7 @@ pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
         .model
         .file_stem()
         .map_or("model".into(), |s| s.to_string_lossy().into_owned());
-    crate::plots::write_roc_det(out_dir, &curves, &format!("{stem}: frame level"))?;
+    crate::eval::plots::write_roc_det(out_dir, &curves, &format!("{stem}: frame level"))?;
 
     if job.calibrate {
         let mut file = model.file;
@@ -220,4 +227,83 @@ pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
         dev_frames: dev.scores.len(),
         test_frames: test.scores.len(),
     })
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Model file to evaluate.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Prepared dataset root (<root>/<split>/{true,attack}/<video>/<frame>).
+    #[arg(long, value_name = "ROOT")]
+    pub data_path: PathBuf,
+    /// Split the threshold is chosen on.
+    #[arg(long, default_value = "val")]
+    pub dev_split: String,
+    /// Split the metrics are reported on.
+    #[arg(long, default_value = "test")]
+    pub test_split: String,
+    /// Where report.json, <split>_scores.csv and the ROC/DET plots (PNG, SVG) go
+    /// (default: eval-<model name>).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Frames per forward pass.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Write the frame-level dev threshold and the metrics into the model file.
+    #[arg(long)]
+    pub calibrate: bool,
+    /// Choose the thresholds on the dev videos of this group only (a group of the
+    /// dataset's video_groups.csv): `real` calibrates a model for real people rather than
+    /// for the synthetic data's drawn heads. Test metrics, per group too, use them.
+    #[arg(long, value_name = "GROUP")]
+    pub threshold_group: Option<String>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// `trainer eval`.
+pub fn command(args: EvalArgs) -> Result<()> {
+    let selected = select_device(args.backend)?;
+    let stem = args
+        .model
+        .file_stem()
+        .map_or("model".into(), |s| s.to_string_lossy().into_owned());
+    let out_dir = args
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("eval-{stem}")));
+    let job = EvalJob {
+        model: &args.model,
+        data_path: &args.data_path,
+        dev_split: &args.dev_split,
+        test_split: &args.test_split,
+        out_dir: out_dir.clone(),
+        batch: args.batch_size,
+        calibrate: args.calibrate,
+        threshold_group: args.threshold_group.as_deref(),
+    };
+    let evaluation = evaluate_model(&job, &selected.device)?;
+    println!(
+        "{} on {}: dev {} ({} frames), test {} ({} frames)",
+        args.model.display(),
+        args.data_path.display(),
+        args.dev_split,
+        evaluation.dev_frames,
+        args.test_split,
+        evaluation.test_frames
+    );
+    print!("{}", evaluation.report.table());
+    println!("report and scores in {}", out_dir.display());
+    if args.calibrate {
+        println!(
+            "calibrated {}: threshold {:.6} (frame-level dev EER point{})",
+            args.model.display(),
+            evaluation.report.frame.threshold,
+            args.threshold_group
+                .as_ref()
+                .map_or(String::new(), |g| format!(" of the {g} videos"))
+        );
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! `trainer import`: a PyTorch checkpoint (official HaTFAS/DeiT code or timm; `.pth`/`.pt`,
 //! the state dict at the top or under `model`/`state_dict`, with or without `module.`
 //! prefixes) or a timm `.safetensors` file -> the project's model file. An ONNX export of
-//! a DINOv2 backbone goes through [`crate::onnx_import`].
+//! a DINOv2 backbone goes through [`crate::weights::onnx_import`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -72,7 +72,7 @@ pub fn run(args: &ImportArgs) -> Result<()> {
             let expected = model
                 .map(|name| VitConfig::preset(name, crate::train::spec::NUM_CLASSES))
                 .unwrap_or_default();
-            crate::onnx_import::import_onnx(onnx, expected.as_ref(), args.input_size)?
+            crate::weights::onnx_import::import_onnx(onnx, expected.as_ref(), args.input_size)?
         }
         (None, Some("mtcnn")) => import_mtcnn(source)?,
         (None, Some(model)) => import(source, model)?,
@@ -331,4 +331,11 @@ fn check_against_config(weights: &Weights, config: &VitConfig) -> Result<()> {
         problems[..shown].join("; "),
         if problems.len() > shown { "; ..." } else { "" }
     )
+}
+
+/// `trainer import`.
+pub fn command(args: ImportArgs) -> Result<()> {
+    let source = args.source()?;
+    super::refuse_overwrite(source, &args.out)?;
+    run(&args)
 }

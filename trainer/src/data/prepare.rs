@@ -36,7 +36,10 @@ use model_format::Detector;
 use model_format::crop::face_crop;
 use serde::{Deserialize, Serialize};
 
+use crate::backend::{BackendArgs, select_device};
 use crate::data::{IMAGE_EXTENSIONS, has_extension, sorted_dir};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// How the input folder is organised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -635,4 +638,73 @@ mod tests {
                 .contains("--protocol")
         );
     }
+}
+
+#[derive(Args, Debug)]
+pub struct PrepareArgs {
+    /// The dataset as distributed (or a generic {train,val,test}/{true,attack}/ tree of
+    /// videos or frame folders).
+    #[arg(long, value_name = "DIR")]
+    pub input: PathBuf,
+    /// Where to write <split>/<true|attack>/<video>/<frame>.png and attack_types.csv.
+    #[arg(long, value_name = "ROOT")]
+    pub output: PathBuf,
+    /// How the input is organised (see docs/data.md or the trainer's prepare module docs).
+    #[arg(long, value_enum, default_value_t = Layout::Generic)]
+    pub layout: Layout,
+    /// OULU-NPU protocol (1-4).
+    #[arg(long)]
+    pub protocol: Option<u8>,
+    /// OULU-NPU fold for protocols 3 and 4 (1-6).
+    #[arg(long)]
+    pub fold: Option<u8>,
+    /// Keep every N-th frame.
+    #[arg(long, default_value_t = 5)]
+    pub every: usize,
+    /// Context around the face: the crop's side is (1 + margin) x the box's longer side.
+    #[arg(long, default_value_t = model_format::crop::DEFAULT_MARGIN)]
+    pub margin: f32,
+    /// Side of the saved crops in pixels.
+    #[arg(long, default_value_t = model_format::crop::CROP_SIZE)]
+    pub size: u32,
+    /// Detector model file (default: the built-in MTCNN).
+    #[arg(long, value_name = "FILE")]
+    pub detector: Option<PathBuf>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// `trainer prepare`.
+pub fn command(args: PrepareArgs) -> Result<()> {
+    if args.every == 0 || args.size == 0 || !(0.0..=4.0).contains(&args.margin) {
+        bail!("--every and --size must be positive and --margin in [0, 4]");
+    }
+    let jobs = discover(&args.input, args.layout, args.protocol, args.fold)?;
+    let selected = select_device(args.backend)?;
+    let detector = crate::detect::load_detector(args.detector.as_deref(), &selected.device)?;
+    let bar = ProgressBar::new(jobs.len() as u64).with_style(
+        ProgressStyle::with_template(
+            "preparing {bar:30} {pos}/{len} videos {per_sec} ETA {eta} {msg}",
+        )
+        .expect("valid template"),
+    );
+    let options = Options {
+        every: args.every,
+        margin: args.margin,
+        size: args.size,
+    };
+    let reports = prepare(&jobs, &args.output, &detector, &options, |job, _| {
+        bar.set_message(job.id.clone());
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
+    let faces: usize = reports.iter().map(|r| r.faces_written).sum();
+    let frames: usize = reports.iter().map(|r| r.frames_read).sum();
+    let missing: usize = reports.iter().map(|r| r.frames_without_face).sum();
+    println!(
+        "{} videos -> {}: {faces} face crops from {frames} frames ({missing} frames without a face, skipped)",
+        jobs.len(),
+        args.output.display()
+    );
+    Ok(())
 }

@@ -291,12 +291,10 @@ impl RandAugment {
     /// probability in 0..1). As in timm, later `m`/`n`/`inc`/`p` sections override earlier
     /// ones and the first `mstd`/`mmax` wins. `image_size` gives
     /// `translate_const = int(0.45 * image_size)`; the fill is the ImageNet mean.
-    pub fn parse(spec: &str, image_size: u32) -> Result<Self, String> {
+    pub fn parse(spec: &str, image_size: u32) -> anyhow::Result<Self> {
         let mut sections = spec.split('-');
         if sections.next() != Some("rand") {
-            return Err(format!(
-                "RandAugment spec {spec:?}: must start with \"rand\""
-            ));
+            anyhow::bail!("RandAugment spec {spec:?}: must start with \"rand\"");
         }
         let mut magnitude = LEVEL_DENOM;
         let mut layers = 2usize;
@@ -305,7 +303,9 @@ impl RandAugment {
         let mut magnitude_std: Option<f64> = None;
         let mut magnitude_max: Option<f64> = None;
         for section in sections {
-            let bad = |why: &str| format!("RandAugment spec {spec:?}: section {section:?}: {why}");
+            let bad = |why: &str| {
+                anyhow::anyhow!("RandAugment spec {spec:?}: section {section:?}: {why}")
+            };
             let Some(split) = section.find(|c: char| c.is_ascii_digit()) else {
                 return Err(bad("expected a key followed by a number"));
             };

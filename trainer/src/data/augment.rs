@@ -1,7 +1,7 @@
 //! Training augmentation of the DeiT recipe (timm), each part switchable:
 //! random resized crop (bicubic) and horizontal flip on images, random erasing (per-pixel
 //! noise) on the normalised input, and mixup / cutmix with label smoothing on the batch.
-//! RandAugment (rand-m9-mstd0.5-inc1) is in [`crate::randaugment`]; the pipeline that
+//! RandAugment (rand-m9-mstd0.5-inc1) is in [`crate::data::randaugment`]; the pipeline that
 //! chains them is [`crate::train::loader`].
 
 use image::RgbImage;

@@ -471,7 +471,7 @@ pub struct Report {
     pub video: LevelMetrics,
     /// The test metrics of groups of test videos (for example real people and procedural
     /// heads), at the thresholds above; empty unless asked for ([`Report::with_groups`]).
-    pub groups: Vec<crate::group_metrics::GroupMetrics>,
+    pub groups: Vec<crate::eval::group_metrics::GroupMetrics>,
 }
 
 /// The ROC of a split (both classes required).
@@ -583,7 +583,7 @@ impl Report {
             "test": {"frame": test_json(&self.frame.test), "video": video},
         });
         if !self.groups.is_empty() {
-            report["groups"] = crate::group_metrics::groups_json(&self.groups);
+            report["groups"] = crate::eval::group_metrics::groups_json(&self.groups);
         }
         report
     }
@@ -652,7 +652,7 @@ impl Report {
             );
         }
         if !self.groups.is_empty() {
-            s.push_str(&crate::group_metrics::groups_table(&self.groups));
+            s.push_str(&crate::eval::group_metrics::groups_table(&self.groups));
         }
         s
     }

@@ -6,11 +6,11 @@ use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::metrics::OperatingPoint;
+use crate::eval::metrics::OperatingPoint;
 
 /// DejaVu Sans (Bitstream Vera licence, `trainer/assets/LICENSE-DejaVu.txt`): plotters'
 /// bitmap backend draws text only with a registered font, and no system font is assumed.
-const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();

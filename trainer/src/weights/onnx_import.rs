@@ -14,7 +14,7 @@
 //!   input's grid on every run.
 //!
 //! So the importer walks the graph instead of trusting names or the initialisers' order
-//! (see [`crate::onnx_graph`] for the pieces): a linear layer's matrix is the constant
+//! (see [`crate::weights::onnx_graph`] for the pieces): a linear layer's matrix is the constant
 //! operand of the `MatMul` whose product is added to the layer's named bias; q, k and v
 //! must read block i's `norm1` output and fc1 its `norm2` output; LayerScale must multiply
 //! the attention and the MLP outputs; each block must read the previous block's output.
@@ -42,8 +42,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
 
-use crate::onnx_graph::{Graph, Linear, Norm};
 use crate::train::spec::{NUM_CLASSES, resample_pos_embed};
+use crate::weights::onnx_graph::{Graph, Linear, Norm};
 
 /// Largest ONNX file read (2 GiB, protobuf's own limit for one message).
 pub const MAX_ONNX_BYTES: u64 = 2 << 30;

@@ -287,7 +287,7 @@ fn parse_rejects_bad_specs() {
         bad.push(extra.to_string());
     }
     for spec in &bad {
-        let err = RandAugment::parse(spec, 224).expect_err(spec);
+        let err = RandAugment::parse(spec, 224).expect_err(spec).to_string();
         assert!(err.contains("RandAugment spec"), "{spec}: {err}");
     }
     assert!(RandAugment::parse("rand", 224).is_ok());

@@ -11,10 +11,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use anyhow::bail;
+
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::metrics::{Counts, Report, ScoreSet, TestMetrics, test_metrics};
+use crate::eval::metrics::{Counts, Report, ScoreSet, TestMetrics, test_metrics};
 
 /// The test metrics of one group of test videos.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -52,7 +54,7 @@ pub fn dev_of_group(
     dev: &ScoreSet,
     video_groups: &BTreeMap<String, String>,
     group: &str,
-) -> Result<ScoreSet, String> {
+) -> anyhow::Result<ScoreSet> {
     let name = format!("{} [{group}]", dev.name());
     let part = filter_videos(dev, &name, |v| {
         video_groups.get(v).map(String::as_str) == Some(group)
@@ -61,7 +63,7 @@ pub fn dev_of_group(
         let mut known: Vec<&str> = video_groups.values().map(String::as_str).collect();
         known.sort();
         known.dedup();
-        return Err(format!(
+        bail!(
             "the dev split has {} live and {} attack frames in group {group:?}; a threshold \
              needs both (groups in video_groups.csv: {})",
             part.num_live(),
@@ -71,7 +73,7 @@ pub fn dev_of_group(
             } else {
                 known.join(", ")
             }
-        ));
+        );
     }
     Ok(part)
 }
@@ -130,8 +132,9 @@ impl Report {
 /// `{"<group>": {"counts": {...}, "frame": {...} | null, "video": {...} | null}}`.
 pub fn groups_json(groups: &[GroupMetrics]) -> Value {
     let level = |m: &Option<TestMetrics>| {
-        m.as_ref()
-            .map_or(Value::Null, |m| Value::Object(crate::metrics::test_json(m)))
+        m.as_ref().map_or(Value::Null, |m| {
+            Value::Object(crate::eval::metrics::test_json(m))
+        })
     };
     let map: serde_json::Map<String, Value> = groups
         .iter()
@@ -202,7 +205,7 @@ pub fn groups_table(groups: &[GroupMetrics]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::evaluate;
+    use crate::eval::metrics::evaluate;
 
     fn set(rows: &[(&str, bool, f64)]) -> ScoreSet {
         let mut s = ScoreSet::new("t");
@@ -243,9 +246,13 @@ mod tests {
         // A group without attacks, or unknown, is refused with the groups there are.
         let only_live: BTreeMap<String, String> =
             [("r_live".to_string(), "real".to_string())].into();
-        let error = dev_of_group(&dev, &only_live, "real").unwrap_err();
+        let error = dev_of_group(&dev, &only_live, "real")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("1 live and 0 attack"), "{error}");
-        let error = dev_of_group(&dev, &groups, "nosuch").unwrap_err();
+        let error = dev_of_group(&dev, &groups, "nosuch")
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("\"nosuch\"") && error.contains("procedural, real"),
             "{error}"

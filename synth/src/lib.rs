@@ -52,6 +52,10 @@ use raster::Plane;
 use rng::{Rng, derive};
 use scene::{Kind, VideoPlan};
 
+/// `<out>/video_groups.csv`: `video,group` with the group `real` or `procedural` (the
+/// trainer's `data::video_groups` reads it).
+pub const VIDEO_GROUPS_FILE: &str = "video_groups.csv";
+
 /// Bumped whenever the generator's output changes for the same arguments.
 pub const GENERATOR_VERSION: u32 = 2;
 const GENERATOR: &str = "hatfas-synth";
@@ -181,7 +185,7 @@ pub struct Assets {
     pub brick: Plane<f32>,
 }
 
-const BRICK_PNG: &[u8] = include_bytes!("../../assets/synth/brick.png");
+const BRICK_PNG: &[u8] = include_bytes!("../assets/brick.png");
 
 static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
     let brick = image::load_from_memory(BRICK_PNG)
@@ -218,9 +222,9 @@ pub struct SourceAsset {
 
 /// The sources of a dataset with the first `real` of `people`.
 fn sources(people: &RealPeople, real: usize) -> Vec<SourceAsset> {
-    // Made by scripts/fetch-synth-sources.sh; see trainer/assets/synth/LICENSES.md.
+    // Made by scripts/fetch-synth-sources.sh; see synth/assets/LICENSES.md.
     let mut sources = vec![SourceAsset {
-        file: "trainer/assets/synth/brick.png".into(),
+        file: "synth/assets/brick.png".into(),
         origin: PackageOrigin {
             package: "scikit-image".into(),
             version: "0.26.0".into(),
@@ -258,7 +262,7 @@ pub struct ManifestArgs {
 pub struct IdentityEntry {
     pub name: String,
     pub split: String,
-    /// `procedural`, or `real:<name>` (a person of `trainer/assets/synth/people/`).
+    /// `procedural`, or `real:<name>` (a person of `synth/assets/people/`).
     pub source: String,
 }
 
@@ -704,11 +708,10 @@ fn write_dataset(
     }
     std::fs::write(partial.join("attack_types.csv"), &csv).context("writing attack_types.csv")?;
     let groups = video_groups_csv(plan);
-    let groups_file = crate::data::VIDEO_GROUPS_FILE;
-    std::fs::write(partial.join(groups_file), &groups)
-        .with_context(|| format!("writing {groups_file}"))?;
+    std::fs::write(partial.join(VIDEO_GROUPS_FILE), &groups)
+        .with_context(|| format!("writing {VIDEO_GROUPS_FILE}"))?;
     let mut files: Vec<FileEntry> = files.into_iter().flatten().collect();
-    for (path, text) in [("attack_types.csv", &csv), (groups_file, &groups)] {
+    for (path, text) in [("attack_types.csv", &csv), (VIDEO_GROUPS_FILE, &groups)] {
         files.push(FileEntry {
             path: path.into(),
             sha256: sha256_hex(text.as_bytes()),

@@ -4,6 +4,11 @@
 //! An optional `<root>/video_groups.csv` (`video,group`) names groups of videos whose
 //! test metrics are reported apart (real people and procedural heads in synthetic data).
 
+pub(crate) mod augment;
+pub(crate) mod cache;
+pub(crate) mod prepare;
+pub(crate) mod randaugment;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -55,8 +60,8 @@ pub fn video_groups(root: &Path) -> Result<BTreeMap<String, String>> {
     read_video_table(&root.join(VIDEO_GROUPS_FILE), "group")
 }
 
-/// The file [`video_groups`] reads.
-pub const VIDEO_GROUPS_FILE: &str = "video_groups.csv";
+/// The file [`video_groups`] reads, in the layout `trainer synth` writes.
+pub use synth::VIDEO_GROUPS_FILE;
 
 /// A two-column CSV `video,<column>` with a header line; empty when the file is absent.
 pub fn read_video_table(path: &Path, column: &str) -> Result<BTreeMap<String, String>> {

@@ -7,6 +7,7 @@
 //! inputs are always detached, so the teacher gets no gradient even if its tensors are
 //! tracked.
 
+use anyhow::bail;
 use burn::tensor::Tensor;
 use burn::tensor::activation::log_softmax;
 use clap::ValueEnum;
@@ -162,26 +163,22 @@ pub fn validate_layers(
     t_ids: &[usize],
     student_depth: usize,
     teacher_depth: usize,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     if s_ids.is_empty() {
-        return Err("no layer pairs for the feature loss (s_ids and t_ids are empty)".into());
+        bail!("no layer pairs for the feature loss (s_ids and t_ids are empty)");
     }
     if s_ids.len() != t_ids.len() {
-        return Err(format!(
+        bail!(
             "s_ids has {} entries but t_ids has {}",
             s_ids.len(),
             t_ids.len()
-        ));
+        );
     }
     if let Some(&bad) = s_ids.iter().find(|&&i| i >= student_depth) {
-        return Err(format!(
-            "student layer {bad} out of range: the student has {student_depth} blocks"
-        ));
+        bail!("student layer {bad} out of range: the student has {student_depth} blocks");
     }
     if let Some(&bad) = t_ids.iter().find(|&&i| i >= teacher_depth) {
-        return Err(format!(
-            "teacher layer {bad} out of range: the teacher has {teacher_depth} blocks"
-        ));
+        bail!("teacher layer {bad} out of range: the teacher has {teacher_depth} blocks");
     }
     Ok(())
 }
@@ -233,25 +230,25 @@ impl HatfasLossConfig {
     /// The loss, once the settings are checked: `alpha` in [0, 1], `beta` finite and >= 0,
     /// `tau` finite and > 0, `s_ids` and `t_ids` of equal length. The ids are checked
     /// against the models' depths by [`validate_layers`], which needs the models.
-    pub fn init(&self) -> Result<HatfasLoss, String> {
+    pub fn init(&self) -> anyhow::Result<HatfasLoss> {
         let Self {
             alpha, beta, tau, ..
         } = *self;
         if !(0.0..=1.0).contains(&alpha) {
-            return Err(format!("alpha must be in [0, 1], got {alpha}"));
+            bail!("alpha must be in [0, 1], got {alpha}");
         }
         if !(beta.is_finite() && beta >= 0.0) {
-            return Err(format!("beta must be finite and >= 0, got {beta}"));
+            bail!("beta must be finite and >= 0, got {beta}");
         }
         if !(tau.is_finite() && tau > 0.0) {
-            return Err(format!("tau must be finite and > 0, got {tau}"));
+            bail!("tau must be finite and > 0, got {tau}");
         }
         if self.s_ids.len() != self.t_ids.len() {
-            return Err(format!(
+            bail!(
                 "s_ids has {} entries but t_ids has {}",
                 self.s_ids.len(),
                 self.t_ids.len()
-            ));
+            );
         }
         Ok(HatfasLoss {
             config: self.clone(),

@@ -1,5 +1,5 @@
 //! A read-only index over an ONNX graph and the patterns of a PyTorch-exported Hugging Face
-//! transformer that [`crate::onnx_import`] looks for: linear layers (a `MatMul` by a
+//! transformer that [`crate::weights::onnx_import`] looks for: linear layers (a `MatMul` by a
 //! constant, plus a named bias), LayerNorms (decomposed or `LayerNormalization`),
 //! LayerScale, residual sums, the head split, GELU, the patch embedding and the bicubic
 //! resize of a constant-folded position embedding.
