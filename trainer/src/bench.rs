@@ -159,7 +159,7 @@ impl DistillStep {
 
     /// Runs one step and waits for the device.
     pub fn step(&mut self) -> Result<()> {
-        let parts = crate::train::loss(
+        let parts = crate::train::objective::loss(
             &self.student,
             &self.objective,
             self.inputs.clone(),

@@ -11,6 +11,7 @@ pub(crate) mod distill;
 pub(crate) mod ema;
 pub(crate) mod freeze;
 pub(crate) mod loader;
+pub(crate) mod objective;
 pub(crate) mod optim;
 pub(crate) mod parallel;
 pub(crate) mod schedule;
@@ -22,8 +23,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::activation::log_softmax;
-use burn::tensor::{Device, FloatDType, Tensor, TensorData};
+use burn::tensor::{Device, FloatDType};
 use indicatif::{ProgressBar, ProgressStyle};
 use model_format::vit::Vit;
 use model_format::{Metadata, ModelFile, Preprocessing, StorageDtype, VitConfig};
@@ -31,40 +31,14 @@ use model_format::{Metadata, ModelFile, Preprocessing, StorageDtype, VitConfig};
 pub use args::{DistillArgs, RecipeArgs, TeacherArgs};
 use checkpoint::{EpochLog, TrainState};
 use loader::Augmentation;
+pub use objective::{LossValues, Objective};
+use objective::{batch_tensors, loss, read_parts};
 use parallel::Gradients;
 
 use crate::backend::SelectedDevice;
 use crate::data::cache::FrameCache;
 use crate::data::{Frame, read_split};
 use crate::eval::metrics::evaluate_level;
-use crate::train::distill::HatfasLoss;
-
-/// What the network learns from.
-pub enum Objective {
-    /// Labels only (the teacher's training).
-    Labels,
-    /// Labels and a frozen teacher (on the non-autodiff device).
-    Distill { teacher: Box<Vit>, loss: HatfasLoss },
-}
-
-impl Objective {
-    /// A copy whose teacher lives on `device` (one per replica in data-parallel training).
-    fn on_device(&self, device: &Device) -> Objective {
-        match self {
-            Objective::Labels => Objective::Labels,
-            Objective::Distill { teacher, loss } => Objective::Distill {
-                teacher: Box::new(teacher.as_ref().clone().to_device(device)),
-                loss: loss.clone(),
-            },
-        }
-    }
-
-    fn needs_teacher(&self) -> bool {
-        matches!(self, Objective::Distill { loss, .. }
-            if loss.config().kind != crate::train::distill::DistillationType::None
-                || !loss.config().s_ids.is_empty())
-    }
-}
 
 /// A training run: the network, where it starts, the objective and the recipe.
 pub struct Run<'a> {
@@ -86,36 +60,6 @@ pub struct Outcome {
     pub best: EpochLog,
     /// The final dev/test evaluation of the best model, when the test split exists.
     pub evaluation: Option<crate::eval::Evaluation>,
-}
-
-/// One batch's loss parts read back from the device (each weighted by its share of the
-/// batch in a data-parallel step).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct LossValues {
-    pub total: f32,
-    pub base: f32,
-    pub logit: f32,
-    pub feature: f32,
-}
-
-impl LossValues {
-    fn is_finite(&self) -> bool {
-        self.to_array().iter().all(|v| v.is_finite())
-    }
-
-    /// `[total, base, logit, feature]`.
-    pub fn to_array(self) -> [f32; 4] {
-        [self.total, self.base, self.logit, self.feature]
-    }
-}
-
-impl std::ops::AddAssign for LossValues {
-    fn add_assign(&mut self, other: LossValues) {
-        self.total += other.total;
-        self.base += other.base;
-        self.logit += other.logit;
-        self.feature += other.feature;
-    }
 }
 
 /// Sums of the loss parts over an epoch's batches, for their means.
@@ -714,95 +658,6 @@ fn open_cache(recipe: &RecipeArgs, split: &str, frames: &[Frame]) -> Result<Fram
     })?;
     bar.finish_and_clear();
     Ok(cache)
-}
-
-/// The loss parts of one batch: soft-target cross-entropy, plus the HaTFAS terms when
-/// distilling.
-pub fn loss(
-    model: &Vit,
-    objective: &Objective,
-    inputs: Tensor<4>,
-    targets: Tensor<2>,
-    compute: FloatDType,
-) -> crate::train::distill::LossParts {
-    let (student_tokens, teacher_tokens) = match objective {
-        Objective::Distill { loss, .. } => (loss.student_tokens(), loss.teacher_tokens()),
-        Objective::Labels => (None, None),
-    };
-    let teacher_out = match objective {
-        Objective::Distill { teacher, .. } if objective.needs_teacher() => {
-            Some(teacher.forward_mixed(inputs.clone().inner(), teacher_tokens, compute))
-        }
-        _ => None,
-    };
-    let student = model.forward_mixed(inputs, student_tokens, compute);
-    // Cross-entropy against soft targets (label smoothing, mixup): timm's SoftTargetCrossEntropy.
-    let base = (targets * log_softmax(student.logits.clone(), 1))
-        .sum_dim(1)
-        .mean()
-        .neg();
-    match (objective, teacher_out) {
-        (Objective::Distill { loss, .. }, Some(teacher)) => loss.compute(
-            base,
-            student.logits,
-            teacher.logits.autodiff(),
-            &student.class_tokens,
-            &teacher
-                .class_tokens
-                .into_iter()
-                .map(|t| t.autodiff())
-                .collect::<Vec<_>>(),
-        ),
-        _ => {
-            let zero = Tensor::<1>::zeros([1], &base.device());
-            crate::train::distill::LossParts {
-                total: base.clone(),
-                base,
-                logit: zero.clone(),
-                feature: zero,
-            }
-        }
-    }
-}
-
-/// Row-major images and soft targets as `[n, 3, size, size]` inputs and `[n, classes]`
-/// targets on `device` (the data are moved, not copied).
-fn batch_tensors(
-    images: Vec<f32>,
-    targets: Vec<f32>,
-    size: usize,
-    device: &Device,
-) -> (Tensor<4>, Tensor<2>) {
-    let n = targets.len() / spec::NUM_CLASSES;
-    (
-        Tensor::from_data(TensorData::new(images, [n, 3, size, size]), device),
-        Tensor::from_data(TensorData::new(targets, [n, spec::NUM_CLASSES]), device),
-    )
-}
-
-/// The loss parts read back, times `weight`.
-fn read_parts(parts: &crate::train::distill::LossParts, weight: f32) -> Result<LossValues> {
-    let values = Tensor::cat(
-        vec![
-            parts.total.clone().inner(),
-            parts.base.clone().inner(),
-            parts.logit.clone().inner(),
-            parts.feature.clone().inner(),
-        ],
-        0,
-    )
-    .into_data()
-    .try_to_vec::<f32>()
-    .map_err(|e| anyhow::anyhow!("reading the loss: {e:?}"))?;
-    let [total, base, logit, feature] = values[..] else {
-        bail!("reading the loss: {} values, expected 4", values.len());
-    };
-    Ok(LossValues {
-        total: total * weight,
-        base: base * weight,
-        logit: logit * weight,
-        feature: feature * weight,
-    })
 }
 
 /// `log.jsonl`: one line per epoch.

@@ -24,7 +24,8 @@ use burn_train::train::MultiDevicesTrainStep;
 use burn_train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 use model_format::vit::Vit;
 
-use super::{LossValues, Objective, batch_tensors, loader, loss, read_parts};
+use super::loader;
+use super::objective::{LossValues, Objective, batch_tensors, loss, read_parts};
 
 /// What every replica needs besides the network's parameters.
 struct Shared {
