@@ -345,12 +345,12 @@ fn measure(args: &BenchArgs, device: &Device, tick: impl FnMut()) -> Result<Meas
         faces: None,
     };
     if args.train {
-        let config = crate::train::spec::model_config(&args.model, None)?;
+        let config = crate::spec::model_config(&args.model, None)?;
         let mut step =
             DistillStep::labels_only(&config, args.batch, args.freeze_blocks, compute, device)?;
         Ok(batch(time(args.warmup, args.iters, || step.step(), tick)?))
     } else if args.distill {
-        let spec = |name: &str| crate::train::spec::model_config(name, None);
+        let spec = |name: &str| crate::spec::model_config(name, None);
         let mut step = DistillStep::new(
             &spec(&args.model)?,
             &spec(&args.teacher_model)?,
@@ -379,7 +379,7 @@ fn measure_detector(args: &BenchArgs, device: &Device, tick: impl FnMut()) -> Re
         bail!("the detector runs one frame at a time: use --batch 1");
     }
     let detector = crate::detect::load_detector(args.detector.as_deref(), device)?;
-    let frame = crate::infer::read_rgb(path)?;
+    let frame = crate::data::read_rgb(path)?;
     let name = path.display().to_string();
     let faces = crate::detect::detect(&detector, &frame, &name)?.len();
     let run = || crate::detect::detect(&detector, &frame, &name).map(|_| ());

@@ -59,7 +59,7 @@ pub fn command(args: DetectArgs) -> Result<()> {
     let mut out = stdout.lock();
     for path in &args.images {
         let name = path.display().to_string();
-        let image = crate::infer::read_rgb(path)?;
+        let image = crate::data::read_rgb(path)?;
         let faces = detect(&detector, &image, &name)?;
         if args.json {
             let line = serde_json::json!({ "image": name, "faces": faces });

@@ -1,6 +1,6 @@
 //! `trainer infer`: the liveness verdict for image files.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
@@ -9,6 +9,7 @@ use model_format::{Detector, Face, live_score};
 use serde::Serialize;
 
 use crate::backend::{BackendArgs, select_device};
+use crate::data::read_rgb;
 use crate::detect::detect;
 use crate::model::{LoadedModel, read_logits};
 use clap::Args;
@@ -94,17 +95,6 @@ pub fn infer(
         }
     }
     Ok(())
-}
-
-/// Decodes an image file to 8-bit RGB.
-pub fn read_rgb(path: &Path) -> Result<image::RgbImage> {
-    let image = image::ImageReader::open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?
-        .with_guessed_format()
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .decode()
-        .with_context(|| format!("cannot decode {} as an image", path.display()))?;
-    Ok(image.to_rgb8())
 }
 
 #[derive(Args, Debug)]

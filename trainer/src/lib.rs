@@ -15,5 +15,6 @@ pub mod infer;
 pub mod model;
 pub(crate) mod provenance;
 pub(crate) mod quickstart;
+pub mod spec;
 pub mod train;
 pub mod weights;

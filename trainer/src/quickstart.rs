@@ -222,7 +222,7 @@ fn train_teacher(args: &QuickstartArgs, data: &Path, dinov2: &Option<PathBuf>) -
             );
             let imported = args.dir.join(format!("dinov2-{INPUT_SIZE}.safetensors"));
             if !imported.is_file() {
-                let preset = VitConfig::preset("dinov2_vits14", crate::train::spec::NUM_CLASSES);
+                let preset = VitConfig::preset("dinov2_vits14", crate::spec::NUM_CLASSES);
                 let file = crate::weights::onnx_import::import_onnx(
                     onnx,
                     preset.as_ref(),

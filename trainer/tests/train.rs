@@ -267,7 +267,7 @@ fn bad_layer_lists_and_missing_splits_are_clear_errors() {
     let (dir, data) = toy_workspace(2);
     let teacher = dir.path().join("t.safetensors");
     // Any classifier file will do as a teacher for argument checks.
-    let config = trainer::train::spec::model_config(TEACHER, None).unwrap();
+    let config = trainer::spec::model_config(TEACHER, None).unwrap();
     let vit = model_format::vit::Vit::new(&config, &burn::tensor::Device::flex());
     ModelFile {
         metadata: model_format::Metadata::liveness(config),

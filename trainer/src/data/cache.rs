@@ -139,7 +139,7 @@ fn build(path: &Path, frames: &[Frame], on_decoded: impl Fn() + Sync) -> Result<
     let decoded: Vec<Option<RgbImage>> = frames
         .par_iter()
         .map(|frame| {
-            let image = crate::infer::read_rgb(&frame.path);
+            let image = crate::data::read_rgb(&frame.path);
             if let Err(err) = &image {
                 tracing::warn!("skipping unreadable frame: {err:#}");
             }

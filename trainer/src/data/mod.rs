@@ -138,3 +138,14 @@ pub fn dataset_description(root: &Path) -> String {
         Err(_) => root.display().to_string(),
     }
 }
+
+/// Decodes an image file to 8-bit RGB.
+pub fn read_rgb(path: &Path) -> Result<image::RgbImage> {
+    let image = image::ImageReader::open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?
+        .with_guessed_format()
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .decode()
+        .with_context(|| format!("cannot decode {} as an image", path.display()))?;
+    Ok(image.to_rgb8())
+}

@@ -395,7 +395,7 @@ fn prepare_one(
             .into_iter()
             .filter(|p| has_extension(p, &IMAGE_EXTENSIONS));
         for (index, path) in frames.enumerate().step_by(options.every) {
-            keep(index, crate::infer::read_rgb(&path)?)?;
+            keep(index, crate::data::read_rgb(&path)?)?;
         }
     } else {
         decode_video(&job.source, options.every, &mut keep)?;

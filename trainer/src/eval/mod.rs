@@ -94,7 +94,7 @@ pub fn score_split(
         (&model.liveness.vit, &model.liveness.preprocessing),
         name,
         frames,
-        |i| crate::infer::read_rgb(&frames[i].path).ok(),
+        |i| crate::data::read_rgb(&frames[i].path).ok(),
         batch,
         device,
         on_batch,

@@ -262,7 +262,7 @@ impl RecipeArgs {
                 cutmix_alpha: self.cutmix,
                 switch_prob: self.mixup_switch_prob,
                 label_smoothing: self.smoothing,
-                num_classes: super::spec::NUM_CLASSES,
+                num_classes: crate::spec::NUM_CLASSES,
             },
             mix: self.mixup > 0.0 || self.cutmix > 0.0,
         })

@@ -2,7 +2,8 @@
 
 use anyhow::{Context, Result, bail};
 
-use super::{DistillArgs, Objective, Outcome, Run, TeacherArgs, load_teacher, spec, train};
+use super::{DistillArgs, Objective, Outcome, Run, TeacherArgs, load_teacher, train};
+use crate::spec;
 
 /// The teacher's network when neither --model nor --init names one.
 pub const DEFAULT_TEACHER: &str = "deit_base_patch16_224";

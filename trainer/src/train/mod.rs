@@ -15,7 +15,6 @@ pub(crate) mod objective;
 pub(crate) mod optim;
 pub(crate) mod parallel;
 pub(crate) mod schedule;
-pub mod spec;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -39,6 +38,7 @@ use crate::backend::SelectedDevice;
 use crate::data::cache::FrameCache;
 use crate::data::{Frame, read_split};
 use crate::eval::metrics::evaluate_level;
+use crate::spec;
 
 /// A training run: the network, where it starts, the objective and the recipe.
 pub struct Run<'a> {

@@ -9,7 +9,7 @@ use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 use model_format::vit::Vit;
 
 use super::distill::{DistillationType, HatfasLoss, LossParts};
-use super::spec;
+use crate::spec;
 
 /// What the network learns from.
 pub enum Objective {

@@ -190,7 +190,7 @@ impl DataParallel {
         size: usize,
     ) -> Result<(LossValues, Gradients)> {
         let n = batch.len;
-        let (pixels, classes) = (3 * size * size, super::spec::NUM_CLASSES);
+        let (pixels, classes) = (3 * size * size, crate::spec::NUM_CLASSES);
         let mut inputs: Vec<Box<dyn DataLoaderIterator<Shard>>> =
             loader::shares(n, self.replicas())
                 .into_iter()
@@ -251,10 +251,7 @@ mod tests {
     const SIZE: usize = 16;
 
     fn vit(spec: &str, device: &Device) -> Vit {
-        Vit::new(
-            &super::super::spec::model_config(spec, None).unwrap(),
-            device,
-        )
+        Vit::new(&crate::spec::model_config(spec, None).unwrap(), device)
     }
 
     /// A batch of `n` random images with one-hot targets, alternating classes.

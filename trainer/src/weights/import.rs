@@ -70,7 +70,7 @@ pub fn run(args: &ImportArgs) -> Result<()> {
         }
         (Some(onnx), model) => {
             let expected = model
-                .map(|name| VitConfig::preset(name, crate::train::spec::NUM_CLASSES))
+                .map(|name| VitConfig::preset(name, crate::spec::NUM_CLASSES))
                 .unwrap_or_default();
             crate::weights::onnx_import::import_onnx(onnx, expected.as_ref(), args.input_size)?
         }

@@ -42,7 +42,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
 
-use crate::train::spec::{NUM_CLASSES, resample_pos_embed};
+use crate::spec::{NUM_CLASSES, resample_pos_embed};
 use crate::weights::onnx_graph::{Graph, Linear, Norm};
 
 /// Largest ONNX file read (2 GiB, protobuf's own limit for one message).
