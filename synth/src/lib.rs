@@ -31,18 +31,18 @@ pub mod replay;
 pub mod rng;
 pub mod scene;
 pub mod shading;
+mod write;
+
+use write::write_dataset;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use image::RgbImage;
-use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -354,6 +354,36 @@ pub const REAL_VIDEO_FACTOR: usize = 3;
 
 /// Identity-disjoint splits (60/20/20, at least one identity each) and the videos.
 pub fn plan(args: &SynthArgs) -> Result<Plan> {
+    check_args(args)?;
+    let n = args.identities;
+    let people = RealPeople::with_dir(args.people_dir.as_deref())?;
+    let real = real_people(args, &people)?;
+    let split_of = identity_splits(n, real, args.seed);
+    let identities: Vec<IdentityPlan> = (0..n)
+        .map(|i| IdentityPlan {
+            index: i,
+            name: format!("id{i:03}"),
+            split: split_of[i],
+            real: (i < real).then_some(i),
+            source: if i < real {
+                format!("real:{}", people.sources[i].name)
+            } else {
+                "procedural".into()
+            },
+        })
+        .collect();
+    let videos = identities
+        .iter()
+        .flat_map(|id| identity_videos(args, id))
+        .collect();
+    Ok(Plan {
+        people,
+        identities,
+        videos,
+    })
+}
+
+fn check_args(args: &SynthArgs) -> Result<()> {
     ensure!(
         args.identities >= 3,
         "--identities must be at least 3 (one per split)"
@@ -368,12 +398,14 @@ pub fn plan(args: &SynthArgs) -> Result<Plan> {
         (32..=1024).contains(&args.size),
         "--size must be within 32..=1024"
     );
-    let n = args.identities;
-    let people = RealPeople::with_dir(args.people_dir.as_deref())?;
-    let real = real_people(args, &people)?;
-    let mut rng = Rng::new(derive(args.seed, &[0x5711]));
-    // Real people and procedural heads are split apart, so that every split holds both
-    // kinds (when there are at least 3 of a kind); identities 0..real are the real people.
+    Ok(())
+}
+
+/// The split of each of `n` identities, 60/20/20 and at least one each. Real people
+/// and procedural heads are split apart, so that every split holds both kinds (when
+/// there are at least 3 of a kind); identities 0..real are the real people.
+fn identity_splits(n: usize, real: usize, seed: u64) -> Vec<&'static str> {
+    let mut rng = Rng::new(derive(seed, &[0x5711]));
     let mut split_of = vec!["train"; n];
     let groups: Vec<Vec<usize>> = if real >= 3 && n - real >= 3 {
         vec![(0..real).collect(), (real..n).collect()]
@@ -395,53 +427,39 @@ pub fn plan(args: &SynthArgs) -> Result<Plan> {
             };
         }
     }
-    let identities: Vec<IdentityPlan> = (0..n)
-        .map(|i| IdentityPlan {
-            index: i,
-            name: format!("id{i:03}"),
-            split: split_of[i],
-            real: (i < real).then_some(i),
-            source: if i < real {
-                format!("real:{}", people.sources[i].name)
-            } else {
-                "procedural".into()
-            },
-        })
-        .collect();
+    split_of
+}
+
+/// An identity's live videos, then as many attacks, prints and replays alternating.
+fn identity_videos(args: &SynthArgs, id: &IdentityPlan) -> Vec<(VideoPlan, String)> {
+    // Real people are few and are what matters: they get more videos each.
+    let per_identity = if id.real.is_some() {
+        REAL_VIDEO_FACTOR * args.videos_per_identity
+    } else {
+        args.videos_per_identity
+    };
     let mut videos = Vec::new();
-    for id in &identities {
-        // Real people are few and are what matters: they get more videos each.
-        let per_identity = if id.real.is_some() {
-            REAL_VIDEO_FACTOR * args.videos_per_identity
-        } else {
-            args.videos_per_identity
-        };
-        for k in 0..per_identity {
-            videos.push((
-                video_plan(args.seed, id.index, Kind::Live, k),
-                video_name(id.index, Kind::Live, k),
-            ));
-        }
-        let (mut prints, mut replays) = (0, 0);
-        for k in 0..per_identity {
-            let (kind, index) = if (id.index + k) % 2 == 0 {
-                prints += 1;
-                (Kind::Print, prints - 1)
-            } else {
-                replays += 1;
-                (Kind::Replay, replays - 1)
-            };
-            videos.push((
-                video_plan(args.seed, id.index, kind, index),
-                video_name(id.index, kind, index),
-            ));
-        }
+    for k in 0..per_identity {
+        videos.push((
+            video_plan(args.seed, id.index, Kind::Live, k),
+            video_name(id.index, Kind::Live, k),
+        ));
     }
-    Ok(Plan {
-        people,
-        identities,
-        videos,
-    })
+    let (mut prints, mut replays) = (0, 0);
+    for k in 0..per_identity {
+        let (kind, index) = if (id.index + k).is_multiple_of(2) {
+            prints += 1;
+            (Kind::Print, prints - 1)
+        } else {
+            replays += 1;
+            (Kind::Replay, replays - 1)
+        };
+        videos.push((
+            video_plan(args.seed, id.index, kind, index),
+            video_name(id.index, kind, index),
+        ));
+    }
+    videos
 }
 
 /// The number of real people `args` ask for (all built-in ones by default).
@@ -586,166 +604,6 @@ fn video_groups_csv(plan: &Plan) -> String {
         csv.push_str(&format!("{video},{group}\n"));
     }
     csv
-}
-
-/// Writes the dataset into `<out>.partial` and renames it into place; returns the counts
-/// and whether `out` already held it.
-fn write_dataset(
-    args: &SynthArgs,
-    plan: &Plan,
-    out: &Path,
-) -> Result<(BTreeMap<String, SplitCounts>, bool)> {
-    let splits = split_counts(args, plan);
-    let arguments = manifest_args(args, plan);
-    let mut manifest = Manifest {
-        generator: GENERATOR.into(),
-        generator_version: GENERATOR_VERSION,
-        synthetic: true,
-        sources: sources(&plan.people, arguments.real_people),
-        arguments,
-        identities: plan
-            .identities
-            .iter()
-            .map(|id| IdentityEntry {
-                name: id.name.clone(),
-                split: id.split.into(),
-                source: id.source.clone(),
-            })
-            .collect(),
-        splits: splits.clone(),
-        files: Vec::new(),
-    };
-    if out.exists() {
-        if existing(out, &manifest).is_some() {
-            return Ok((splits, true));
-        }
-        let ours = out.join("manifest.json").is_file();
-        let empty = std::fs::read_dir(out)
-            .with_context(|| format!("reading {}", out.display()))?
-            .next()
-            .is_none();
-        if !ours && !empty {
-            bail!(
-                "{} exists and is not a synthetic dataset: refusing to replace it",
-                out.display()
-            );
-        }
-    }
-    let partial = PathBuf::from(format!("{}.partial", out.display()));
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial)
-            .with_context(|| format!("removing the unfinished {}", partial.display()))?;
-    }
-    std::fs::create_dir_all(&partial).with_context(|| format!("creating {}", partial.display()))?;
-
-    let total = (plan.videos.len() * args.frames) as u64;
-    let bar = ProgressBar::new(total).with_style(
-        ProgressStyle::with_template("synth {bar:30} {pos}/{len} frames {per_sec} ETA {eta}")
-            .expect("valid template"),
-    );
-    let assets = &*ASSETS;
-    let frames: Vec<usize> = (0..args.frames).collect();
-    let files: Vec<Vec<FileEntry>> = plan
-        .identities
-        .par_iter()
-        .map(|id| -> Result<Vec<FileEntry>> {
-            let subject = identity_subject(args.seed, id, &plan.people);
-            let videos: Vec<&(VideoPlan, String)> = plan
-                .videos
-                .iter()
-                .filter(|(v, _)| v.identity == id.index)
-                .collect();
-            let per_video: Vec<Vec<FileEntry>> = videos
-                .par_iter()
-                .map(|(video, name)| -> Result<Vec<FileEntry>> {
-                    let class = if video.kind.is_attack() {
-                        "attack"
-                    } else {
-                        "true"
-                    };
-                    let rel_dir = format!("{}/{class}/{name}", id.split);
-                    let dir = partial.join(&rel_dir);
-                    std::fs::create_dir_all(&dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                    let images = scene::render_video(
-                        &subject,
-                        video,
-                        args.frames,
-                        &frames,
-                        args.size,
-                        assets,
-                    );
-                    let mut entries = Vec::new();
-                    for (f, img) in images.iter().enumerate() {
-                        let bytes = png_bytes(img, image::codecs::png::CompressionType::Fast);
-                        let rel = format!("{rel_dir}/{f:03}.png");
-                        std::fs::write(partial.join(&rel), &bytes)
-                            .with_context(|| format!("writing {rel}"))?;
-                        entries.push(FileEntry {
-                            path: rel,
-                            sha256: sha256_hex(&bytes),
-                            bytes: bytes.len() as u64,
-                        });
-                        bar.inc(1);
-                    }
-                    Ok(entries)
-                })
-                .collect::<Result<_>>()?;
-            Ok(per_video.into_iter().flatten().collect())
-        })
-        .collect::<Result<_>>()?;
-    bar.finish_and_clear();
-
-    let mut csv = String::from("video,attack_type\n");
-    let mut attacks: Vec<&(VideoPlan, String)> = plan
-        .videos
-        .iter()
-        .filter(|(v, _)| v.kind.is_attack())
-        .collect();
-    attacks.sort_by(|a, b| a.1.cmp(&b.1));
-    for (video, name) in attacks {
-        csv.push_str(&format!("{name},{}\n", video.kind.name()));
-    }
-    std::fs::write(partial.join("attack_types.csv"), &csv).context("writing attack_types.csv")?;
-    let groups = video_groups_csv(plan);
-    std::fs::write(partial.join(VIDEO_GROUPS_FILE), &groups)
-        .with_context(|| format!("writing {VIDEO_GROUPS_FILE}"))?;
-    let mut files: Vec<FileEntry> = files.into_iter().flatten().collect();
-    for (path, text) in [("attack_types.csv", &csv), (VIDEO_GROUPS_FILE, &groups)] {
-        files.push(FileEntry {
-            path: path.into(),
-            sha256: sha256_hex(text.as_bytes()),
-            bytes: text.len() as u64,
-        });
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    manifest.files = files;
-    let mut json = serde_json::to_string_pretty(&manifest)?;
-    json.push('\n');
-    let mut file =
-        std::fs::File::create(partial.join("manifest.json")).context("writing manifest.json")?;
-    file.write_all(json.as_bytes())?;
-    file.sync_all()?;
-    drop(file);
-
-    // Swap the finished dataset into place.
-    if out.exists() {
-        let old = PathBuf::from(format!("{}.old", out.display()));
-        if old.exists() {
-            std::fs::remove_dir_all(&old)?;
-        }
-        std::fs::rename(out, &old).with_context(|| format!("moving {} aside", out.display()))?;
-        std::fs::rename(&partial, out)
-            .with_context(|| format!("renaming {}", partial.display()))?;
-        std::fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
-    } else {
-        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::rename(&partial, out)
-            .with_context(|| format!("renaming {}", partial.display()))?;
-    }
-    Ok((splits, false))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::people::Subject;
 use super::raster::{Field, Plane, Rgb, add, kelvin, luma, mul, scale};
 use super::rng::Rng;
 use super::scene::{CROP_EXTENT, Jitter, Motion, Shot, Source, room_light};
+use super::shading::Light;
 
 const SUB: usize = 3;
 
@@ -209,6 +210,58 @@ impl Replay {
         replay
     }
 
+    /// Over the sub-samples `subs` around screen point `m`: the lit sub-pixels of each
+    /// channel, the sub-samples on the screen and those on its bezel.
+    fn subpixels_at(
+        &self,
+        m: (f32, f32),
+        subs: &[(f32, f32)],
+        inv_pitch: f32,
+    ) -> ([f32; 3], usize, usize) {
+        let (mut mask, mut active, mut bezel) = ([0.0f32; 3], 0, 0);
+        for d in subs {
+            let ms = (m.0 + d.0, m.1 + d.1);
+            if self.framing.contains(ms, 0.0) {
+                active += 1;
+                let (a, b) = if self.rotated {
+                    (ms.1, ms.0)
+                } else {
+                    (ms.0, ms.1)
+                };
+                if let Some(c) = self.layout.channel(a * inv_pitch, b * inv_pitch) {
+                    mask[c] += 1.0;
+                }
+            } else if self.framing.contains(ms, -self.bezel) {
+                bezel += 1;
+            }
+        }
+        (mask, active, bezel)
+    }
+
+    /// What the glass reflects at screen point `m`: the room, the key light's highlight
+    /// (half-vector `h`) and the glare spot.
+    fn glass_at(
+        &self,
+        m: (f32, f32),
+        normal: [f32; 3],
+        angles: [f32; 3],
+        light: &Light,
+        h: [f32; 3],
+        glare_centre: Option<(f32, f32)>,
+    ) -> Rgb {
+        let q = (-m.0 * 0.7 + angles[0], m.1 * 0.7 + angles[1]);
+        let glass = scale(
+            room_light(&self.reflection, light, 1.0, q),
+            self.reflectance,
+        );
+        let mut spec = 0.05 * spec_lobe(dot(normal, h), 80.0);
+        if let (Some(g), Some(c)) = (&self.glare, glare_centre) {
+            let r2 = ((m.0 - c.0).powi(2) + (m.1 - c.1).powi(2)) / (g.radius * g.radius);
+            spec += g.strength * (-r2).exp();
+        }
+        add(glass, scale(light.key, spec))
+    }
+
     /// Scene radiance over the crop at time `t`.
     pub fn render(
         &self,
@@ -263,23 +316,7 @@ impl Replay {
             let yl = luma(lin);
             let colour: Rgb =
                 std::array::from_fn(|c| (yl + self.saturation * (lin[c] - yl)).max(0.0));
-            let (mut mask, mut active, mut bezel) = ([0.0f32; 3], 0, 0);
-            for d in &subs {
-                let ms = (m.0 + d.0, m.1 + d.1);
-                if self.framing.contains(ms, 0.0) {
-                    active += 1;
-                    let (a, b) = if self.rotated {
-                        (ms.1, ms.0)
-                    } else {
-                        (ms.0, ms.1)
-                    };
-                    if let Some(c) = self.layout.channel(a * inv_pitch, b * inv_pitch) {
-                        mask[c] += 1.0;
-                    }
-                } else if self.framing.contains(ms, -self.bezel) {
-                    bezel += 1;
-                }
-            }
+            let (mask, active, bezel) = self.subpixels_at(m, &subs, inv_pitch);
             let total = (SUB * SUB) as f32;
             let band =
                 1.0 + band_amp * (std::f32::consts::TAU * y as f32 / band_period + phase).sin();
@@ -295,17 +332,7 @@ impl Replay {
             let covered = (active + bezel) as f32 / total;
             if covered > 0.0 {
                 let normal = held.normal(m);
-                let q = (-m.0 * 0.7 + angles[0], m.1 * 0.7 + angles[1]);
-                let mut glass = scale(
-                    room_light(&self.reflection, &light, 1.0, q),
-                    self.reflectance,
-                );
-                let mut spec = 0.05 * spec_lobe(dot(normal, h), 80.0);
-                if let (Some(g), Some(c)) = (&self.glare, glare_centre) {
-                    let r2 = ((m.0 - c.0).powi(2) + (m.1 - c.1).powi(2)) / (g.radius * g.radius);
-                    spec += g.strength * (-r2).exp();
-                }
-                glass = add(glass, scale(light.key, spec));
+                let glass = self.glass_at(m, normal, angles, &light, h, glare_centre);
                 out = add(out, scale(glass, covered));
                 if bezel > 0 {
                     let ndl = dot(normal, light.dir).max(0.0);

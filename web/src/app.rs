@@ -129,40 +129,11 @@ impl App {
         ui.data("csp-violations", "0");
         ui.loading("Starting the compute backend…");
         let started = now();
-        let (chosen, backend, notice) = choose_device(self.params.backend).await;
-        // On WebGPU the CPU analyses first, while the GPU compiles its programs; the page
-        // moves to the GPU when it is ready (App::switch_to_gpu).
-        let (device, gpu, notice) = match backend {
-            Backend::WebGpu => (Device::flex(), Some(chosen), None),
-            Backend::Cpu => (chosen, None, notice),
-        };
-        *self.device.borrow_mut() = Some(device.clone());
-        self.backend.set(Backend::Cpu);
-        ui.data("backend", Backend::Cpu.as_str());
-        self.set_backend_notice(notice);
-        set_text(
-            &ui.stat_backend,
-            &backend_description(Backend::Cpu, self.params.backend).await,
-        );
-
+        let (device, gpu) = self.start_backend().await;
         // The detector first: without it nothing works.
-        ui.loading("Downloading the face detector…");
-        let detector_path = self.params.detector.clone();
-        let bar = ui.progress_detector.clone();
-        let detector_bytes =
-            fetch_bytes(&detector_path, |got, total| progress(&bar, got, total)).await;
-        let detector = match detector_bytes
-            .as_deref()
-            .map_err(Clone::clone)
-            .and_then(|bytes| FaceDetector::from_bytes(&detector_path, bytes, &device))
-        {
-            Ok(detector) => Rc::new(detector),
-            Err(message) => {
-                return self.fatal(&format!("The face detector could not be loaded: {message}"));
-            }
+        let Some((detector, detector_bytes)) = self.load_detector(&device).await else {
+            return;
         };
-        *self.detector.borrow_mut() = Some(detector.clone());
-
         ui.loading("Downloading the liveness model…");
         let model_path = self.params.model.clone();
         let bar = ui.progress_model.clone();
@@ -172,47 +143,14 @@ impl App {
             .map_err(Clone::clone)
             .and_then(|bytes| Liveness::from_bytes(&model_path, bytes, &device));
         let fetched = now();
-
-        let (w, h) = WARM_UP_FRAME;
         let liveness = match liveness {
             Ok(liveness) => liveness,
-            Err(message) => {
-                // Said at once; the detector still gets ready, so that a liveness model the
-                // visitor chooses or drops can run.
-                set_hidden(&ui.loading, true);
-                self.show_detector_facts(&detector.facts);
-                ui.state("error");
-                let hint = if model_path == DEFAULT_MODEL {
-                    " The demo weights are not part of this build: choose or drop a liveness \
-                     model file (.safetensors from `trainer export` or `trainer import`), or \
-                     open the page with ?model=PATH."
-                } else {
-                    " Choose or drop another liveness model file (.safetensors)."
-                };
-                ui.error(Some(&format!(
-                    "The liveness model could not be loaded: {message}.{hint}"
-                )));
-                ui.data("model", "");
-                if let Err(message) = detector.warm_up(w, h).await {
-                    return self.fatal(&format!(
-                        "The face detector failed on this device: {message}"
-                    ));
-                }
-                self.clone().spawn_loop();
-                return;
-            }
+            Err(message) => return self.start_without_model(&message, &detector).await,
         };
         ui.loading("Preparing the models on the CPU…");
         sleep(0).await; // let the message paint
-        if let Err(message) = detector.warm_up(w, h).await {
-            return self.fatal(&format!(
-                "The face detector failed on this device: {message}"
-            ));
-        }
-        if let Err(message) = liveness.warm_up(&device).await {
-            return self.fatal(&format!(
-                "The liveness model failed on this device: {message}"
-            ));
+        if !self.warm_up(&detector, &liveness, &device).await {
+            return;
         }
         let ready = now();
         ui.data("ready-ms", &format!("{ready:.0}"));
@@ -235,6 +173,99 @@ impl App {
             spawn_local(self.clone().switch_to_gpu(gpu, detector_bytes, model_bytes));
         }
         self.clone().start_initial_source().await;
+    }
+
+    /// The device the page starts on (always the CPU) and, on WebGPU, the GPU device it
+    /// moves to once the GPU has compiled its programs (App::switch_to_gpu).
+    async fn start_backend(&self) -> (Device, Option<Device>) {
+        let ui = &self.ui;
+        let (chosen, backend, notice) = choose_device(self.params.backend).await;
+        let (device, gpu, notice) = match backend {
+            Backend::WebGpu => (Device::flex(), Some(chosen), None),
+            Backend::Cpu => (chosen, None, notice),
+        };
+        *self.device.borrow_mut() = Some(device.clone());
+        self.backend.set(Backend::Cpu);
+        ui.data("backend", Backend::Cpu.as_str());
+        self.set_backend_notice(notice);
+        set_text(
+            &ui.stat_backend,
+            &backend_description(Backend::Cpu, self.params.backend).await,
+        );
+        (device, gpu)
+    }
+
+    /// Downloads and builds the face detector on `device`, with its file's bytes (for the
+    /// move to the GPU); `None` after a fatal error, already shown.
+    async fn load_detector(
+        &self,
+        device: &Device,
+    ) -> Option<(Rc<FaceDetector>, Result<Vec<u8>, String>)> {
+        self.ui.loading("Downloading the face detector…");
+        let path = self.params.detector.clone();
+        let bar = self.ui.progress_detector.clone();
+        let bytes = fetch_bytes(&path, |got, total| progress(&bar, got, total)).await;
+        match bytes
+            .as_deref()
+            .map_err(Clone::clone)
+            .and_then(|bytes| FaceDetector::from_bytes(&path, bytes, device))
+        {
+            Ok(detector) => {
+                let detector = Rc::new(detector);
+                *self.detector.borrow_mut() = Some(detector.clone());
+                Some((detector, bytes))
+            }
+            Err(message) => {
+                self.fatal(&format!("The face detector could not be loaded: {message}"));
+                None
+            }
+        }
+    }
+
+    /// The liveness model could not be loaded: says so at once, and readies the detector
+    /// alone, so that a liveness model the visitor chooses or drops can run.
+    async fn start_without_model(self: Rc<Self>, message: &str, detector: &FaceDetector) {
+        let ui = &self.ui;
+        set_hidden(&ui.loading, true);
+        self.show_detector_facts(&detector.facts);
+        ui.state("error");
+        let hint = if self.params.model == DEFAULT_MODEL {
+            " The demo weights are not part of this build: choose or drop a liveness \
+             model file (.safetensors from `trainer export` or `trainer import`), or \
+             open the page with ?model=PATH."
+        } else {
+            " Choose or drop another liveness model file (.safetensors)."
+        };
+        ui.error(Some(&format!(
+            "The liveness model could not be loaded: {message}.{hint}"
+        )));
+        ui.data("model", "");
+        let (w, h) = WARM_UP_FRAME;
+        if let Err(message) = detector.warm_up(w, h).await {
+            return self.fatal(&format!(
+                "The face detector failed on this device: {message}"
+            ));
+        }
+        self.clone().spawn_loop();
+    }
+
+    /// Runs both models once on blank input (kernels and buffers ready before the first
+    /// frame); false after a fatal error, already shown.
+    async fn warm_up(&self, detector: &FaceDetector, liveness: &Liveness, device: &Device) -> bool {
+        let (w, h) = WARM_UP_FRAME;
+        if let Err(message) = detector.warm_up(w, h).await {
+            self.fatal(&format!(
+                "The face detector failed on this device: {message}"
+            ));
+            return false;
+        }
+        if let Err(message) = liveness.warm_up(device).await {
+            self.fatal(&format!(
+                "The liveness model failed on this device: {message}"
+            ));
+            return false;
+        }
+        true
     }
 
     /// The source the page opens with: `?image=`, else the camera (unless `?camera=off`).

@@ -168,6 +168,30 @@ pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
     };
     let report = evaluate(&threshold_dev, &test.scores)?.with_groups(&test.scores, &groups);
 
+    let json = write_outputs(job, &dev, &test, &report)?;
+    if job.calibrate {
+        let mut file = model.file;
+        file.metadata.threshold = report.frame.threshold as f32;
+        file.metadata.provenance.metrics = Some(json["metrics"].clone());
+        file.metadata.provenance.dataset = Some(crate::data::dataset_description(job.data_path));
+        file.write(job.model, file.metadata.storage)?;
+    }
+    Ok(Evaluation {
+        report,
+        json,
+        dev_frames: dev.scores.len(),
+        test_frames: test.scores.len(),
+    })
+}
+
+/// Writes `job.out_dir`: one score CSV per split, `report.json` (returned) and the
+/// frame-level ROC/DET plots.
+fn write_outputs(
+    job: &EvalJob,
+    dev: &Scored,
+    test: &Scored,
+    report: &Report,
+) -> Result<serde_json::Value> {
     let out_dir = &job.out_dir;
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     write_scores(
@@ -214,19 +238,7 @@ pub fn evaluate_model(job: &EvalJob, device: &Device) -> Result<Evaluation> {
         .map_or("model".into(), |s| s.to_string_lossy().into_owned());
     crate::eval::plots::write_roc_det(out_dir, &curves, &format!("{stem}: frame level"))?;
 
-    if job.calibrate {
-        let mut file = model.file;
-        file.metadata.threshold = report.frame.threshold as f32;
-        file.metadata.provenance.metrics = Some(json["metrics"].clone());
-        file.metadata.provenance.dataset = Some(crate::data::dataset_description(job.data_path));
-        file.write(job.model, file.metadata.storage)?;
-    }
-    Ok(Evaluation {
-        report,
-        json,
-        dev_frames: dev.scores.len(),
-        test_frames: test.scores.len(),
-    })
+    Ok(json)
 }
 
 #[derive(Args, Debug)]

@@ -41,26 +41,27 @@ impl App {
     /// Shows one analysed frame: attributes, verdict, gauge, figures, overlay.
     /// `still`: the analysed image when it is a still (drawn under the overlay).
     pub(super) fn show_result(&self, analysis: &Analysis, still: Option<&RgbImage>) {
-        let Analysis {
-            ref face,
-            raw,
-            shown: smoothed,
-            threshold,
-            size: (w, h),
-            scale,
-        } = *analysis;
-        let face = face.as_ref();
+        let verdict = Verdict::of(analysis.shown, analysis.threshold);
+        self.ui.state("running");
+        self.show_attributes(analysis, verdict);
+        self.show_timings(still.is_some());
+        self.show_verdict(verdict, analysis.shown, analysis.raw, still.is_some());
+        let face = analysis.face.as_ref();
+        self.draw_overlay(face, verdict, analysis.shown, analysis.size, still);
+    }
+
+    /// The test attributes of an analysed frame (`data-verdict`, `data-score`, …).
+    fn show_attributes(&self, analysis: &Analysis, verdict: Verdict) {
         let ui = &self.ui;
-        let verdict = Verdict::of(smoothed, threshold);
-        ui.state("running");
         // Results of frames analysed before a backend change are dropped, so this is the
         // backend that computed this one.
         ui.data("analysed-on", self.backend.get().as_str());
         ui.data("verdict", verdict.as_str());
-        ui.data("score", &smoothed.map_or(String::new(), |s| s.to_string()));
-        ui.data("raw-score", &raw.map_or(String::new(), |s| s.to_string()));
-        let face_attr = face.map_or("none".to_string(), |f| {
-            let b = f.bbox.map(|v| v / scale);
+        let score = |s: Option<f32>| s.map_or(String::new(), |s| s.to_string());
+        ui.data("score", &score(analysis.shown));
+        ui.data("raw-score", &score(analysis.raw));
+        let face_attr = analysis.face.as_ref().map_or("none".to_string(), |f| {
+            let b = f.bbox.map(|v| v / analysis.scale);
             format!("{:.1},{:.1},{:.1},{:.1}", b[0], b[1], b[2], b[3])
         });
         ui.data("face", &face_attr);
@@ -69,27 +70,22 @@ impl App {
             self.first_verdict.set(Some(at));
             ui.data("first-verdict-ms", &format!("{at:.0}"));
         }
+    }
 
+    /// Frame rate and per-stage times, as attributes and in the figures panel.
+    fn show_timings(&self, still: bool) {
+        let ui = &self.ui;
         let history = self.history.borrow();
         let timings = &history.timings;
         let fps = timings.fps();
         ui.data("fps", &format!("{fps:.2}"));
+        let attribute = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.1}"));
+        ui.data("detect-ms", &attribute(timings.detect_ms()));
+        ui.data("classify-ms", &attribute(timings.classify_ms()));
         let ms = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.1} ms"));
-        ui.data(
-            "detect-ms",
-            &timings
-                .detect_ms()
-                .map_or(String::new(), |v| format!("{v:.1}")),
-        );
-        ui.data(
-            "classify-ms",
-            &timings
-                .classify_ms()
-                .map_or(String::new(), |v| format!("{v:.1}")),
-        );
         set_text(
             &ui.stat_fps,
-            &if still.is_some() {
+            &if still {
                 "– (still image)".to_string()
             } else {
                 format!("{fps:.1}")
@@ -97,8 +93,11 @@ impl App {
         );
         set_text(&ui.stat_detect, &ms(timings.detect_ms()));
         set_text(&ui.stat_classify, &ms(timings.classify_ms()));
-        drop(history);
+    }
 
+    /// The verdict's words, the gauge and the score line.
+    fn show_verdict(&self, verdict: Verdict, smoothed: Option<f32>, raw: Option<f32>, still: bool) {
+        let ui = &self.ui;
         let (text, class) = match verdict {
             Verdict::Live => ("Live face", Some("live")),
             Verdict::Spoof => ("Spoof: a photo, print or screen", Some("spoof")),
@@ -126,14 +125,13 @@ impl App {
         set_text(
             &ui.score_text,
             &match (smoothed, raw) {
-                (Some(s), Some(r)) if still.is_none() => {
+                (Some(s), Some(r)) if !still => {
                     format!("Live score {s:.3} (this frame {r:.3})")
                 }
                 (Some(s), _) => format!("Live score {s:.3}"),
                 _ => "Live score –".to_string(),
             },
         );
-        self.draw_overlay(face, verdict, smoothed, (w, h), still);
     }
 
     /// Draws the face box and its label over the picture (and the still image itself).

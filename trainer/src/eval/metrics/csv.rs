@@ -6,6 +6,26 @@ use std::path::Path;
 
 use super::{CSV_COLUMNS, MetricsError, ScoreSet};
 
+/// The positions of [`CSV_COLUMNS`] in a header row: each named exactly once.
+fn header_columns(fields: &[String]) -> Result<[usize; 4], String> {
+    let mut found = [usize::MAX; 4];
+    for (c, wanted) in CSV_COLUMNS.iter().enumerate() {
+        let mut hits = fields.iter().enumerate().filter(|(_, f)| f == wanted);
+        match (hits.next(), hits.next()) {
+            (Some((j, _)), None) => found[c] = j,
+            (None, _) => {
+                return Err(format!(
+                    "the header has no column {wanted:?} (expected a header naming {}; found {:?})",
+                    CSV_COLUMNS.join(","),
+                    fields.join(",")
+                ));
+            }
+            (Some(_), Some(_)) => return Err(format!("the header names column {wanted:?} twice")),
+        }
+    }
+    Ok(found)
+}
+
 impl ScoreSet {
     /// Reads a score CSV (`video,label,attack_type,score`, header required; label 1 live,
     /// 0 attack). The split must hold live and attack rows.
@@ -44,31 +64,7 @@ impl ScoreSet {
             }
             let fields = split_csv_line(&line).map_err(|m| row_error(line_no, m))?;
             let Some(cols) = columns else {
-                let mut found = [usize::MAX; 4];
-                for (c, wanted) in CSV_COLUMNS.iter().enumerate() {
-                    let mut hits = fields.iter().enumerate().filter(|(_, f)| f == wanted);
-                    match (hits.next(), hits.next()) {
-                        (Some((j, _)), None) => found[c] = j,
-                        (None, _) => {
-                            return Err(row_error(
-                                line_no,
-                                format!(
-                                    "the header has no column {wanted:?} (expected a header \
-                                     naming {}; found {:?})",
-                                    CSV_COLUMNS.join(","),
-                                    fields.join(",")
-                                ),
-                            ));
-                        }
-                        (Some(_), Some(_)) => {
-                            return Err(row_error(
-                                line_no,
-                                format!("the header names column {wanted:?} twice"),
-                            ));
-                        }
-                    }
-                }
-                columns = Some(found);
+                columns = Some(header_columns(&fields).map_err(|m| row_error(line_no, m))?);
                 width = fields.len();
                 continue;
             };
