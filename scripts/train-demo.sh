@@ -19,8 +19,8 @@
 #      sit lower.
 # gpu: from scratch at 224 px, a DeiT-Small teacher and more identities. Burn's CUDA
 #      backend compiles and autotunes its kernels during the first epoch of each process
-#      (one to two minutes on an H200 in f32; with --precision bf16 it had not finished
-#      after 2.5 minutes: docs/performance.md, 2026-11-30), so each command pays it again.
+#      (minutes on an H200, longer in bf16: docs/performance.md, 2026-11-30), so each
+#      command pays it again.
 #
 # Everything lands in ${WORK:-demo-run}; a killed run continues where it stopped.
 set -euo pipefail
