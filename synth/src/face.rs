@@ -11,9 +11,7 @@
 use rayon::prelude::*;
 
 use super::face_paint::{eye_overlay, texel};
-use super::raster::{
-    Blend, Field, Plane, Rgb, luma, mul, scale, smoothstep, srgb_to_linear, srgb8,
-};
+use super::raster::{Blend, Field, Plane, Rgb, luma, scale, smoothstep, srgb_to_linear, srgb8};
 use super::rng::Rng;
 pub use super::shading::{
     Light, apply, dot, drift_light, matmul, normalize, random_light, rotation, shade_surface,
@@ -206,82 +204,23 @@ fn jitter(rng: &mut Rng, c: Rgb, amount: f32) -> Rgb {
 }
 
 impl Face {
-    /// A random identity: every parameter from a plausible human range.
+    /// A random identity: every parameter from a plausible human range. The draws come
+    /// in a fixed order (colours, styling, glasses, moles, then the table below), so that
+    /// a seed always gives the same face.
     pub fn random(rng: &mut Rng) -> Face {
-        let melanin = rng.f32();
-        let x = melanin * (SKIN.len() - 1) as f32;
-        let i = (x as usize).min(SKIN.len() - 2);
-        let skin_srgb = rgb8(SKIN[i]).lerp(rgb8(SKIN[i + 1]), x - i as f32);
-        // Undertone: a little more red or yellow.
-        let under = rng.range(-0.06, 0.06);
-        let skin = scale(
-            [
-                skin_srgb[0] * (1.0 + under),
-                skin_srgb[1],
-                skin_srgb[2] * (1.0 - under),
-            ],
-            0.85,
-        );
-        let hair_weights: [f32; 10] = if melanin > 0.55 {
-            [6.0, 3.0, 0.6, 0.1, 0.0, 0.0, 0.1, 0.0, 0.6, 0.3]
-        } else {
-            [1.5, 2.5, 2.5, 1.5, 1.0, 0.8, 0.5, 0.4, 0.8, 0.3]
-        };
-        let hair = rgb8(HAIR[rng.weighted(&hair_weights)]);
-        let hair = jitter(rng, hair, 0.08);
-        let iris_weights: [f32; 6] = if melanin > 0.45 {
-            [3.0, 4.0, 0.6, 0.1, 0.05, 0.05]
-        } else {
-            [2.5, 1.0, 1.0, 0.8, 1.5, 0.6]
-        };
-        let iris = rgb8(IRIS[rng.weighted(&iris_weights)]);
-        let iris = jitter(rng, iris, 0.1);
-        let hair_style = [
-            HairStyle::Bald,
-            HairStyle::Buzz,
-            HairStyle::Short,
-            HairStyle::Medium,
-            HairStyle::Long,
-            HairStyle::Curly,
-            HairStyle::Tied,
-        ][rng.weighted(&[0.6, 1.0, 2.5, 1.6, 1.8, 0.9, 0.9])];
-        let masculine = rng.chance(0.5);
-        let facial_hair = if masculine && hair_style != HairStyle::Long {
-            [
-                FacialHair::None,
-                FacialHair::Stubble,
-                FacialHair::Moustache,
-                FacialHair::Beard,
-            ][rng.weighted(&[3.0, 1.5, 0.5, 1.0])]
-        } else {
-            FacialHair::None
-        };
-        let lips = if !masculine && rng.chance(0.25) {
-            let c = rgb8(rng.pick(&[[150, 30, 40], [190, 90, 100], [110, 40, 60]]));
-            jitter(rng, c, 0.1)
-        } else {
-            mul(skin, [0.88, 0.66, 0.68])
-        };
-        let glasses = rng.chance(0.18).then(|| {
-            let metal = rng.chance(0.35);
-            Glasses {
-                half_w: rng.range(0.095, 0.125),
-                half_h: rng.range(0.055, 0.08),
-                radius: rng.range(0.015, 0.05),
-                thickness: if metal {
-                    rng.range(0.005, 0.008)
-                } else {
-                    rng.range(0.01, 0.02)
-                },
-                color: if metal {
-                    rgb8(rng.pick(&[[180, 180, 180], [170, 140, 80], [60, 60, 60]]))
-                } else {
-                    let c = rgb8(rng.pick(&[[15, 15, 15], [60, 35, 20], [20, 30, 70]]));
-                    jitter(rng, c, 0.1)
-                },
-                spec: if metal { 0.9 } else { 0.4 },
-            }
-        });
+        let Colouring {
+            melanin,
+            skin,
+            hair,
+            iris,
+        } = Colouring::random(rng);
+        let Styling {
+            hair_style,
+            masculine,
+            facial_hair,
+            lips,
+        } = Styling::random(rng, skin);
+        let glasses = rng.chance(0.18).then(|| Glasses::random(rng));
         let moles = (0..rng.below(4))
             .map(|_| {
                 [
@@ -741,5 +680,8 @@ pub fn mean_face_luma(model: &FaceModel) -> f32 {
     total / n as f32
 }
 
+mod draw;
+
+use draw::{Colouring, Styling};
 #[cfg(test)]
 mod tests;

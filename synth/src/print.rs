@@ -201,6 +201,62 @@ pub struct Print {
     thumb: Option<Thumb>,
 }
 
+/// The photo's colours separated into CMYK ink coverage, with a drawn tone curve, grey
+/// component replacement and dot gain.
+fn ink_coverage(rng: &mut Rng, photo: &Field<Rgb>) -> Field<[f32; 4]> {
+    let (tone, gcr, gain) = (
+        rng.range(0.8, 1.25),
+        rng.range(0.3, 1.0),
+        rng.range(0.0, 0.3),
+    );
+    Field {
+        plane: Plane {
+            w: photo.plane.w,
+            h: photo.plane.h,
+            data: photo
+                .plane
+                .data
+                .iter()
+                .map(|&c| separate(c, tone, gcr, gain))
+                .collect(),
+        },
+        x0: photo.x0,
+        y0: photo.y0,
+        step: photo.step,
+    }
+}
+
+/// The colour of every overlap of the paper and the four inks (a drawn paper white and
+/// tint, inks varied around CMYK, a drawn surface reflection).
+fn ink_colours(rng: &mut Rng) -> [Rgb; 16] {
+    let white = rng.range(0.75, 0.92);
+    let tint = rng.range(-0.03, 0.03);
+    let paper = [white * (1.0 + tint), white, white * (1.0 - tint)];
+    let vary = |rng: &mut Rng, ink: Rgb| ink.map(|v| (v * rng.range(0.85, 1.15)).min(0.97));
+    let inks = [
+        vary(rng, [0.12, 0.62, 0.88]),
+        vary(rng, [0.85, 0.14, 0.5]),
+        vary(rng, [0.94, 0.86, 0.1]),
+        [rng.range(0.03, 0.1); 3],
+    ];
+    let surface = rng.range(0.005, 0.03);
+    neugebauer(paper, inks, surface)
+}
+
+/// The paper's brightness texture over `region`: fibres and a cross-grain.
+fn paper_texture(rng: &mut Rng, region: [f32; 4], px: f32) -> Field<f32> {
+    let (amp, freq, seed) = (
+        rng.range(0.01, 0.05),
+        rng.range(20.0, 60.0),
+        rng.u64() as u32,
+    );
+    let [x0, y0, x1, y1] = region;
+    Field::render(x0, y0, x1, y1, 1.5 * px, |x, y| {
+        1.0 + amp * (2.0 * fbm(x * freq, y * freq, seed, 3) - 1.0)
+            + 0.5 * amp * (value_noise(x * freq * 6.0, y * freq * 1.5, seed + 9) - 0.5)
+    })
+}
+
 impl Print {
     /// A printed photo of the head of `subject`, for a camera of `n` sensor pixels per crop.
     pub fn random(rng: &mut Rng, subject: &Subject, assets: &Assets, n: usize) -> Print {
@@ -216,53 +272,14 @@ impl Print {
             rng.range(0.8, 2.0) * px,
             &mut rng.fork(),
         );
-        let (tone, gcr, gain) = (
-            rng.range(0.8, 1.25),
-            rng.range(0.3, 1.0),
-            rng.range(0.0, 0.3),
-        );
-        let coverage = Field {
-            plane: Plane {
-                w: photo.plane.w,
-                h: photo.plane.h,
-                data: photo
-                    .plane
-                    .data
-                    .iter()
-                    .map(|&c| separate(c, tone, gcr, gain))
-                    .collect(),
-            },
-            x0: photo.x0,
-            y0: photo.y0,
-            step: photo.step,
-        };
+        let coverage = ink_coverage(rng, &photo);
         let screen = if rng.chance(0.6) {
             Screen::am(rng.log_range(0.5, 1.6) * px)
         } else {
             diffuse(&coverage, region, rng.log_range(0.45, 1.0) * px)
         };
-        let white = rng.range(0.75, 0.92);
-        let tint = rng.range(-0.03, 0.03);
-        let paper = [white * (1.0 + tint), white, white * (1.0 - tint)];
-        let vary = |rng: &mut Rng, ink: Rgb| ink.map(|v| (v * rng.range(0.85, 1.15)).min(0.97));
-        let inks = [
-            vary(rng, [0.12, 0.62, 0.88]),
-            vary(rng, [0.85, 0.14, 0.5]),
-            vary(rng, [0.94, 0.86, 0.1]),
-            [rng.range(0.03, 0.1); 3],
-        ];
-        let surface = rng.range(0.005, 0.03);
-        let lut = neugebauer(paper, inks, surface);
-        let (amp, freq, seed) = (
-            rng.range(0.01, 0.05),
-            rng.range(20.0, 60.0),
-            rng.u64() as u32,
-        );
-        let [x0, y0, x1, y1] = region;
-        let paper_tex = Field::render(x0, y0, x1, y1, 1.5 * px, |x, y| {
-            1.0 + amp * (2.0 * fbm(x * freq, y * freq, seed, 3) - 1.0)
-                + 0.5 * amp * (value_noise(x * freq * 6.0, y * freq * 1.5, seed + 9) - 0.5)
-        });
+        let lut = ink_colours(rng);
+        let paper_tex = paper_texture(rng, region, px);
         let glossy = rng.chance(0.5);
         let thumb = Thumb::random(rng, &framing, 0.35);
         Print {

@@ -114,6 +114,40 @@ pub struct Replay {
     thumb: Option<Thumb>,
 }
 
+impl Layout {
+    /// Mostly RGB stripes (in either order, with drawn fill factors), else PenTile.
+    fn random(rng: &mut Rng) -> Layout {
+        if rng.chance(0.7) {
+            Layout::Stripe {
+                order: if rng.chance(0.8) {
+                    [0, 1, 2]
+                } else {
+                    [2, 1, 0]
+                },
+                fill: rng.range(0.55, 0.9),
+                fill_y: rng.range(0.65, 0.95),
+            }
+        } else {
+            Layout::PenTile
+        }
+    }
+}
+
+/// Rolling bands from the screen's refresh against the camera's exposure, for `n`
+/// sensor pixels per crop: (amplitude, period in rows, phase, speed), or none.
+fn random_banding(rng: &mut Rng, n: usize) -> (f32, f32, f32, f32) {
+    if rng.chance(0.6) {
+        (
+            rng.range(0.02, 0.15),
+            rng.log_range(8.0, 60.0) * n as f32 / 224.0,
+            rng.range(0.0, std::f32::consts::TAU),
+            rng.range(-20.0, 20.0),
+        )
+    } else {
+        (0.0, 1.0, 0.0, 0.0)
+    }
+}
+
 impl Replay {
     pub fn random(
         rng: &mut Rng,
@@ -137,19 +171,7 @@ impl Replay {
         let still = rng
             .chance(0.3)
             .then(|| source.render(subject, 0.0, region, content_step, &mut rng.fork()));
-        let layout = if rng.chance(0.7) {
-            Layout::Stripe {
-                order: if rng.chance(0.8) {
-                    [0, 1, 2]
-                } else {
-                    [2, 1, 0]
-                },
-                fill: rng.range(0.55, 0.9),
-                fill_y: rng.range(0.65, 0.95),
-            }
-        } else {
-            Layout::PenTile
-        };
+        let layout = Layout::random(rng);
         let white_k = rng.range(6000.0, 9500.0);
         let d65 = kelvin(6500.0);
         let w = kelvin(white_k);
@@ -177,16 +199,7 @@ impl Replay {
             saturation: rng.range(0.8, 1.2),
             brightness: rng.log_range(0.5, 2.5),
             black: rng.log_range(0.001, 0.02),
-            banding: if rng.chance(0.6) {
-                (
-                    rng.range(0.02, 0.15),
-                    rng.log_range(8.0, 60.0) * n as f32 / 224.0,
-                    rng.range(0.0, std::f32::consts::TAU),
-                    rng.range(-20.0, 20.0),
-                )
-            } else {
-                (0.0, 1.0, 0.0, 0.0)
-            },
+            banding: random_banding(rng, n),
             reflection: Background::random(rng, &assets.brick),
             reflectance: if glossy {
                 rng.range(0.01, 0.07)
