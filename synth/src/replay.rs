@@ -275,6 +275,13 @@ impl Replay {
         add(glass, scale(light.key, spec))
     }
 
+    /// Content colour `e` through the display's transfer curve and gamut (saturation).
+    fn displayed(&self, e: Rgb) -> Rgb {
+        let lin = e.map(|v| v.clamp(0.0, 1.0).powf(self.gamma));
+        let yl = luma(lin);
+        std::array::from_fn(|c| (yl + self.saturation * (lin[c] - yl)).max(0.0))
+    }
+
     /// Scene radiance over the crop at time `t`.
     pub fn render(
         &self,
@@ -323,12 +330,7 @@ impl Replay {
             if !self.framing.contains(m, -self.bezel - 0.05) {
                 return room;
             }
-            // The content at this point, through the display's transfer and gamut.
-            let e = content.sample(m.0, m.1);
-            let lin = e.map(|v| v.clamp(0.0, 1.0).powf(self.gamma));
-            let yl = luma(lin);
-            let colour: Rgb =
-                std::array::from_fn(|c| (yl + self.saturation * (lin[c] - yl)).max(0.0));
+            let colour = self.displayed(content.sample(m.0, m.1));
             let (mask, active, bezel) = self.subpixels_at(m, &subs, inv_pitch);
             let total = (SUB * SUB) as f32;
             let band =
