@@ -251,6 +251,47 @@ pub fn subsamples(s: usize, pixel: f32) -> Vec<(f32, f32)> {
     out
 }
 
+/// The bright spot a light makes on a held glossy surface (a print or a screen), in
+/// surface coordinates; it moves as the surface turns.
+pub struct Glare {
+    centre: (f32, f32),
+    radius: f32,
+    strength: f32,
+}
+
+impl Glare {
+    /// With probability `p`, a spot of radius up to `max_radius` and a strength drawn from
+    /// `strength`, times `matte` (below 1 on a matte surface).
+    pub fn random(
+        rng: &mut Rng,
+        p: f32,
+        max_radius: f32,
+        strength: (f32, f32),
+        matte: f32,
+    ) -> Option<Glare> {
+        rng.chance(p).then(|| Glare {
+            centre: (rng.range(-0.8, 0.8), rng.range(-0.8, 0.8)),
+            radius: rng.range(0.08, max_radius),
+            strength: rng.range(strength.0, strength.1) * matte,
+        })
+    }
+
+    /// The spot's centre when the surface is turned by `angles`.
+    pub fn centre_at(&self, angles: [f32; 3]) -> (f32, f32) {
+        (
+            self.centre.0 + angles[0] * 1.5,
+            self.centre.1 + angles[1] * 1.5,
+        )
+    }
+
+    /// The highlight at surface point `m` with the spot at `centre`.
+    pub fn highlight(&self, m: (f32, f32), centre: (f32, f32)) -> f32 {
+        let r2 =
+            ((m.0 - centre.0).powi(2) + (m.1 - centre.1).powi(2)) / (self.radius * self.radius);
+        self.strength * (-r2).exp()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use super::Assets;
 use super::face::{dot, normalize, spec_lobe};
-use super::held::{Framing, Held, Thumb, subsamples};
+use super::held::{Framing, Glare, Held, Thumb, subsamples};
 use super::people::Subject;
 use super::raster::{Field, Plane, Rgb, add, mix, mul, scale};
 use super::rng::{Rng, fbm, value_noise};
@@ -177,12 +177,6 @@ pub fn neugebauer(paper: Rgb, inks: [Rgb; 4], surface: f32) -> [Rgb; 16] {
     })
 }
 
-struct Glare {
-    centre: (f32, f32),
-    radius: f32,
-    strength: f32,
-}
-
 /// One print attack video.
 pub struct Print {
     motion: Motion,
@@ -310,11 +304,7 @@ impl Print {
             } else {
                 rng.range(4.0, 15.0)
             },
-            glare: rng.chance(0.45).then(|| Glare {
-                centre: (rng.range(-0.8, 0.8), rng.range(-0.8, 0.8)),
-                radius: rng.range(0.08, 0.5),
-                strength: rng.range(0.03, 0.4) * if glossy { 1.0 } else { 0.3 },
-            }),
+            glare: Glare::random(rng, 0.45, 0.5, (0.03, 0.4), if glossy { 1.0 } else { 0.3 }),
             thumb,
         }
     }
@@ -337,10 +327,7 @@ impl Print {
                 (m.0, m.1)
             })
             .collect();
-        let glare_centre = self
-            .glare
-            .as_ref()
-            .map(|g| (g.centre.0 + angles[0] * 1.5, g.centre.1 + angles[1] * 1.5));
+        let glare_centre = self.glare.as_ref().map(|g| g.centre_at(angles));
         Plane::from_fn(n, n, |x, y| {
             let p = jitter.point(n, x as f32 + 0.5, y as f32 + 0.5);
             let m = held.unproject(p);
@@ -379,8 +366,7 @@ impl Print {
             let mut sheet = mul(scale(refl, texture / inside as f32), irradiance);
             let mut spec = self.gloss * spec_lobe(dot(normal, h), self.shininess);
             if let (Some(g), Some(c)) = (&self.glare, glare_centre) {
-                let r2 = ((m.0 - c.0).powi(2) + (m.1 - c.1).powi(2)) / (g.radius * g.radius);
-                spec += g.strength * (-r2).exp();
+                spec += g.highlight(m, c);
             }
             sheet = add(sheet, scale(light.key, spec));
             mix(room, sheet, inside as f32 / (SUB * SUB) as f32)

@@ -9,7 +9,7 @@
 use super::Assets;
 use super::background::Background;
 use super::face::{dot, normalize, spec_lobe};
-use super::held::{Framing, Held, Thumb, subsamples};
+use super::held::{Framing, Glare, Held, Thumb, subsamples};
 use super::people::Subject;
 use super::raster::{Field, Plane, Rgb, add, kelvin, luma, mul, scale};
 use super::rng::Rng;
@@ -78,12 +78,6 @@ impl Layout {
         }
         count.map(|c| (c as f32 / (n * n) as f32).max(1e-3))
     }
-}
-
-struct Glare {
-    centre: (f32, f32),
-    radius: f32,
-    strength: f32,
 }
 
 /// One replay attack video.
@@ -206,11 +200,7 @@ impl Replay {
             } else {
                 rng.range(0.003, 0.015)
             },
-            glare: rng.chance(0.4).then(|| Glare {
-                centre: (rng.range(-0.8, 0.8), rng.range(-0.8, 0.8)),
-                radius: rng.range(0.08, 0.4),
-                strength: rng.range(0.05, 0.8) * if glossy { 1.0 } else { 0.25 },
-            }),
+            glare: Glare::random(rng, 0.4, 0.4, (0.05, 0.8), if glossy { 1.0 } else { 0.25 }),
             thumb,
         };
         if high_quality {
@@ -269,8 +259,7 @@ impl Replay {
         );
         let mut spec = 0.05 * spec_lobe(dot(normal, h), 80.0);
         if let (Some(g), Some(c)) = (&self.glare, glare_centre) {
-            let r2 = ((m.0 - c.0).powi(2) + (m.1 - c.1).powi(2)) / (g.radius * g.radius);
-            spec += g.strength * (-r2).exp();
+            spec += g.highlight(m, c);
         }
         add(glass, scale(light.key, spec))
     }
@@ -315,10 +304,7 @@ impl Replay {
             .collect();
         let (band_amp, band_period, band_phase, band_speed) = self.banding;
         let phase = band_phase + band_speed * t;
-        let glare_centre = self
-            .glare
-            .as_ref()
-            .map(|g| (g.centre.0 + angles[0] * 1.5, g.centre.1 + angles[1] * 1.5));
+        let glare_centre = self.glare.as_ref().map(|g| g.centre_at(angles));
         let inv_pitch = 1.0 / self.pitch;
         Plane::from_fn(n, n, |x, y| {
             let p = jitter.point(n, x as f32 + 0.5, y as f32 + 0.5);
