@@ -671,3 +671,66 @@ fn page_pipeline_is_trainer_infer() {
         "{err}"
     );
 }
+
+/// `?bench=N` (the page's half of scripts/bench_page_ort.sh): N timed forwards of the
+/// liveness model alone, and the logits of its fixed input equal to the native pipeline's.
+#[test]
+fn page_bench_mode_times_the_model_with_native_logits() {
+    let (_guard, setup) = setup();
+    let server = StaticServer::start(&setup.site).unwrap();
+    let browser = launch(&setup.y4m, 800, 600, false);
+    let (tab, requests, console) = open_tab(&browser);
+    let url = format!(
+        "{}/?bench=3&backend=cpu&model={}",
+        server.origin(),
+        setup.deit_tiny.path
+    );
+    open_page(&tab, &url, &console);
+    let state = wait_for(
+        &tab,
+        "the benchmark",
+        Duration::from_secs(120),
+        &console,
+        false,
+        |s| s.get("state").map(String::as_str) == Some("done"),
+    );
+    let result: serde_json::Value = serde_json::from_str(&state["bench"]).unwrap();
+    let forwards = result["forwards_ms"].as_array().unwrap();
+    assert_eq!(forwards.len(), 3, "{result}");
+    let (min, median) = (
+        result["min_ms"].as_f64().unwrap(),
+        result["median_ms"].as_f64().unwrap(),
+    );
+    assert!(0.0 < min && min <= median, "{result}");
+    assert!(result["startup_ms"].as_f64().unwrap() >= result["first_forward_ms"].as_f64().unwrap());
+    assert_eq!(result["backend"], "cpu");
+
+    // The same input natively: the linear congruential sequence of web/src/app/bench.rs
+    // (and tests/ort-bench/bench.mjs), written out again here.
+    let device = Device::flex();
+    let file = ModelFile::read(setup.site.join(setup.deit_tiny.path)).unwrap();
+    let model = model_format::Liveness::from_file(&file, &device).unwrap();
+    let size = model.input_size();
+    let mut state: u32 = 1;
+    let input: Vec<f32> = (0..3 * size * size)
+        .map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 8) as f32 / 16_777_216.0 * 4.0 - 2.0
+        })
+        .collect();
+    let native: Vec<f32> = model
+        .logits(&[input], &device)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let page: Vec<f32> = result["logits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    let diff = tests::max_abs_diff(&page, &native);
+    println!("[bench] page logits {page:?}, native {native:?} (max diff {diff:.2e}); {result}");
+    assert!(diff <= 1e-4, "page {page:?} vs native {native:?}");
+    assert_same_origin(&server, &requests, &page_state(&tab));
+}

@@ -10,7 +10,8 @@
 //! Query parameters: `backend=auto|webgpu|cpu` (auto: WebGPU on a hardware adapter, else
 //! the CPU; webgpu: WebGPU even on a software adapter such as SwiftShader; cpu: force the
 //! CPU backend), `model=PATH` (liveness model file, same origin), `detector=PATH`,
-//! `image=PATH` (analyse a still image instead of the camera), `camera=off`.
+//! `image=PATH` (analyse a still image instead of the camera), `camera=off`, `bench=N`
+//! (time the liveness model alone, for scripts/bench_page_ort.sh: app/bench.rs).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -38,6 +39,7 @@ use crate::fetch::{fetch_bytes, file_bytes};
 use crate::pipeline::{FaceDetector, Liveness, ModelFacts, decode_image};
 use crate::track::{History, Verdict};
 
+mod bench;
 mod gpu;
 mod params;
 mod ui;
@@ -88,6 +90,10 @@ pub fn start() {
         show_fatal(&message);
     }));
     spawn_local(async {
+        let params = Params::read();
+        if let Some(runs) = params.bench {
+            return bench::run(&params, runs).await;
+        }
         let app = Rc::new(App::new());
         app.wire();
         app.clone().boot().await;

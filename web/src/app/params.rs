@@ -33,6 +33,9 @@ pub(super) struct Params {
     pub(super) detector: String,
     pub(super) image: Option<String>,
     pub(super) camera: bool,
+    /// `?bench=N`: time the liveness model's forward pass N times instead of running the
+    /// page (bench.rs).
+    pub(super) bench: Option<usize>,
 }
 
 impl Params {
@@ -55,6 +58,7 @@ impl Params {
             detector: get("detector").unwrap_or_else(|| DEFAULT_DETECTOR.into()),
             image: get("image"),
             camera: get("camera").is_none_or(|c| c != "off" && c != "0"),
+            bench: get("bench").and_then(|n| n.parse().ok()),
         }
     }
 }
