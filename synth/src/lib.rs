@@ -82,7 +82,7 @@ pub struct SynthArgs {
     #[arg(long, value_name = "DIR")]
     pub people_dir: Option<PathBuf>,
     /// Live videos per identity, and as many attack videos (print and replay in turn);
-    /// real people have three times as many.
+    /// real people have twice as many.
     #[arg(long, default_value_t = 2)]
     pub videos_per_identity: usize,
     /// Frames per video (0.2 s apart).
@@ -349,8 +349,9 @@ pub fn video_name(identity: usize, kind: Kind, index: usize) -> String {
     format!("id{identity:03}_{}_{index}", kind.name())
 }
 
-/// Videos of each kind (live, attack) a real person has for one of a procedural head.
-pub const REAL_VIDEO_FACTOR: usize = 3;
+/// Videos of each kind (live, attack) a real person has for one of a procedural head
+/// (real people are what the model must get right, and fewer than the heads).
+pub const REAL_VIDEO_FACTOR: usize = 2;
 
 /// Identity-disjoint splits (60/20/20, at least one identity each) and the videos.
 pub fn plan(args: &SynthArgs) -> Result<Plan> {
@@ -614,14 +615,15 @@ mod tests {
     fn plan_splits_by_identity_and_names_videos_uniquely() {
         let mut args = SynthArgs::new("unused");
         args.identities = 10;
+        args.real_people = Some(5);
         args.videos_per_identity = 3;
         let plan = plan(&args).unwrap();
         let count = |s: &str| plan.identities.iter().filter(|i| i.split == s).count();
         assert_eq!((count("train"), count("val"), count("test")), (6, 2, 2));
         let names: std::collections::BTreeSet<_> = plan.videos.iter().map(|v| &v.1).collect();
         assert_eq!(names.len(), plan.videos.len());
-        // 5 real people with 3 x 3 live and attack videos, 5 heads with 3 + 3.
-        assert_eq!(plan.videos.len(), 5 * 18 + 5 * 6);
+        // 5 real people with 2 x 3 live and attack videos, 5 heads with 3 + 3.
+        assert_eq!(plan.videos.len(), 5 * 12 + 5 * 6);
         // Every identity has live, print and replay videos.
         for id in 0..10 {
             for kind in [Kind::Live, Kind::Print, Kind::Replay] {

@@ -264,8 +264,8 @@ mod tests {
     #[test]
     fn built_in_people_match_their_hashes_and_decode() {
         let people = &*REAL_PEOPLE;
-        // Five people have a clear licence (synth/assets/LICENSES.md).
-        assert!(people.len() >= 5, "{} real people", people.len());
+        // Sixteen people have a clear licence (synth/assets/LICENSES.md).
+        assert_eq!(people.len(), 16, "{} real people", people.len());
         let mut names = std::collections::BTreeSet::new();
         for (i, source) in people.sources.iter().enumerate() {
             assert!(names.insert(&source.name), "{} twice", source.name);

@@ -11,7 +11,7 @@ use super::scene::{Kind, render_video};
 use super::{Plan, SynthArgs, assets, identity_subject, video_plan};
 
 /// Identities shown.
-pub const COLUMNS: usize = 7;
+pub const COLUMNS: usize = 10;
 /// Side of a cell in pixels (frames are resized to it).
 pub const CELL: u32 = 112;
 const LEFT: u32 = 42;

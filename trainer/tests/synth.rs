@@ -66,9 +66,9 @@ fn the_same_seed_gives_the_same_bytes_and_another_seed_other_bytes() {
         assert_eq!(bytes.len() as u64, f.bytes, "{}", f.path);
         assert_eq!(sha256_hex(&bytes), f.sha256, "{}", f.path);
     }
-    // 5 real people x (3 live + 3 attack) videos x 2 frames, attack_types.csv and
+    // 5 real people x (2 live + 2 attack) videos x 2 frames, attack_types.csv and
     // video_groups.csv.
-    assert_eq!(manifest_a.files.len(), 5 * 6 * 2 + 2);
+    assert_eq!(manifest_a.files.len(), 5 * 4 * 2 + 2);
     // The 5 identities are real people (all of the built-in ones by default): their
     // frames, decoded from the built-in strips, are as reproducible as the drawn heads.
     assert!(
@@ -198,8 +198,8 @@ fn real_people_and_procedural_heads_are_in_every_split_and_grouped() {
         }
         assert_eq!(kinds.len(), 2, "{split} has real people and drawn heads");
     }
-    // Every video has a group (real people have 3 times the videos).
-    assert_eq!(groups.len(), 4 * 6 + 4 * 2);
+    // Every video has a group (real people have twice the videos).
+    assert_eq!(groups.len(), 4 * 4 + 4 * 2);
     let err = fails(&[
         "synth",
         "--out",
@@ -345,10 +345,10 @@ fn a_face_detector_finds_the_synthetic_faces_where_the_crop_puts_them() {
             found[attack] += 1;
         }
     }
-    // 4 real people: 3 live and 3 attack videos of 2 frames each.
-    assert_eq!(total, [24, 24]);
-    assert!(found[0] >= 18, "live faces found: {found:?} of {total:?}");
-    assert!(found[1] >= 12, "attack faces found: {found:?} of {total:?}");
+    // 4 real people: 2 live and 2 attack videos of 2 frames each.
+    assert_eq!(total, [16, 16]);
+    assert!(found[0] >= 12, "live faces found: {found:?} of {total:?}");
+    assert!(found[1] >= 8, "attack faces found: {found:?} of {total:?}");
 }
 
 /// A folder of extra people (as `fetch-synth-sources.sh --unclear DIR` writes it) adds
@@ -388,7 +388,7 @@ fn people_from_a_folder_join_the_built_in_ones() {
             "--people-dir".into(),
             people.to_str().unwrap().into(),
             "--identities".into(),
-            "6".into(),
+            "17".into(),
             "--videos-per-identity".into(),
             "1".into(),
             "--frames".into(),
@@ -400,7 +400,8 @@ fn people_from_a_folder_join_the_built_in_ones() {
     let owned = args(&root);
     ok(&owned.iter().map(String::as_str).collect::<Vec<_>>());
     let (_, manifest) = manifest(&root);
-    assert_eq!(manifest.arguments.real_people, 6);
+    // The 16 built-in people, then the folder's.
+    assert_eq!(manifest.arguments.real_people, 17);
     assert!(manifest.identities.iter().any(|i| i.source == "real:extra"));
     assert!(
         manifest
