@@ -50,3 +50,42 @@ fn a_missing_package_is_named_without_downloading() {
         "{stderr}"
     );
 }
+
+/// The Debian packages (gramps, forensics-samples-files) go through the same check: a
+/// damaged .deb in the cache is refused by name and version, without any download.
+#[test]
+fn a_damaged_debian_package_is_refused_by_name() {
+    let cache = tempfile::tempdir().unwrap();
+    let deb = cache.path().join("gramps/gramps_6.0.1+dfsg-1_all.deb");
+    std::fs::create_dir_all(deb.parent().unwrap()).unwrap();
+    std::fs::write(&deb, b"!<arch>\ntruncated").unwrap();
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/fetch.sh");
+    // The script's own row for gramps, through the shared fetch_archive.
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(
+            r#"set -euo pipefail; cache=$1; mode=verify; source "$2"
+            fetch_archive gramps debian:trixie gramps 6.0.1+dfsg-1 gramps_6.0.1+dfsg-1_all.deb \
+              40b84af03ba4ff482f8ddb6f0f730a25f24c3e1c4da6dd0beb010c5db6ec3331"#,
+        )
+        .arg("check")
+        .arg(cache.path())
+        .arg(&lib)
+        .output()
+        .expect("bash runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a damaged .deb must fail the check");
+    assert!(
+        stderr.contains("gramps 6.0.1+dfsg-1") && stderr.contains("expected 40b84af0"),
+        "{stderr}"
+    );
+    assert!(deb.is_file(), "the damaged file is left to inspect");
+    // The same row is the one the script pins.
+    let script = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/fetch-synth-sources.sh"),
+    )
+    .unwrap();
+    assert!(script.contains(
+        "gramps debian:trixie gramps 6.0.1+dfsg-1 gramps_6.0.1+dfsg-1_all.deb 40b84af03ba4ff482f8ddb6f0f730a25f24c3e1c4da6dd0beb010c5db6ec3331"
+    ));
+}
