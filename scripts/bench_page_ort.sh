@@ -47,5 +47,4 @@ echo "== exporting $model to ONNX"
 
 echo "== onnxruntime-web $ort_version against the page ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores)"
 BENCH_SITE="$PWD/$site" BENCH_ROUNDS=${ROUNDS:-6} BENCH_RUNS=${RUNS:-10} \
-  BENCH_BACKENDS=${BACKENDS:-cpu} cargo test -p tests --release --test page_vs_ort -- \
-  --ignored --nocapture --test-threads 1
+  BENCH_BACKENDS=${BACKENDS:-cpu} cargo run -p tests --release --example page_vs_ort

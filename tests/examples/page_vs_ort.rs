@@ -1,6 +1,7 @@
 //! The demo page's DeiT forward beside onnxruntime-web's, in the same headless Chromium,
-//! in the same run: opt-in (`#[ignore]`), run by `scripts/bench_page_ort.sh`, which
-//! assembles the site this test serves (`BENCH_SITE`):
+//! in the same run: a benchmark program (`cargo run -p tests --release --example
+//! page_vs_ort`), run by `scripts/bench_page_ort.sh`, which assembles the site it serves
+//! (`BENCH_SITE`):
 //! - `/` the page as Trunk builds it, `/models/bench.safetensors` the model file;
 //! - `/ort-bench/` tests/ort-bench (the ORT page), `/ort-bench/ort/` onnxruntime-web's
 //!   files (npm, pinned), `/ort-bench/models/model.onnx` the same weights in ONNX.
@@ -20,7 +21,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tests::server::StaticServer;
 
-#[path = "browser/chromium.rs"]
+#[path = "../tests/browser/chromium.rs"]
 #[allow(dead_code)]
 mod chromium;
 use chromium::*;
@@ -210,9 +211,7 @@ fn compare(site: &Path, backend: &'static str, rounds: usize, runs: usize) -> Va
     json!({ "summary": summary, "rounds": all })
 }
 
-#[test]
-#[ignore = "a benchmark: run by scripts/bench_page_ort.sh"]
-fn page_forward_beside_onnxruntime_web() {
+fn main() {
     let site = PathBuf::from(
         std::env::var("BENCH_SITE").expect("BENCH_SITE: run scripts/bench_page_ort.sh"),
     );
