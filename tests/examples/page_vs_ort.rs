@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -59,8 +60,19 @@ impl Contender {
     }
 }
 
-/// Size of `path` gzipped at level 9 (as a server would send it compressed).
+/// Size of `path` gzipped at level 9 (as a server would send it compressed); each file
+/// is compressed once per process (the same files are served every round).
 fn gzip_size(path: &Path) -> u64 {
+    static SIZES: Mutex<BTreeMap<PathBuf, u64>> = Mutex::new(BTreeMap::new());
+    if let Some(&size) = SIZES.lock().unwrap().get(path) {
+        return size;
+    }
+    let size = gzip_size_uncached(path);
+    SIZES.lock().unwrap().insert(path.to_path_buf(), size);
+    size
+}
+
+fn gzip_size_uncached(path: &Path) -> u64 {
     let out = Command::new("sh")
         .arg("-c")
         .arg(format!("gzip -9 -c '{}' | wc -c", path.display()))
